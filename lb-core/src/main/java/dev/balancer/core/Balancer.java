@@ -1,0 +1,151 @@
+package dev.balancer.core;
+
+import dev.balancer.config.model.Backend;
+import dev.balancer.config.model.Config;
+import dev.balancer.config.model.Frontend;
+import dev.balancer.config.model.Server;
+import dev.balancer.core.internal.ServerCounters;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The balancer's runtime state and its decisions: which backend and which server get a request.
+ *
+ * <pre>{@code
+ * Balancer balancer = Balancer.create(ConfigLoader.load(Path.of("haproxy.cfg")).orThrow());
+ * Decision d = balancer.decide("www", request);
+ * if (d instanceof Decision.Forward f) {
+ *   try (Lease lease = f.lease()) {
+ *     // send the request to lease.server().host() : lease.server().port()
+ *   }
+ * }
+ * balancer.apply(newConfig);   // a reload: one atomic swap, leases already taken stay valid
+ * }</pre>
+ *
+ * <p>Everything a request reads is an immutable snapshot swapped in one step by {@link #apply}, so
+ * no request ever sees half a configuration. A server that keeps its identity (backend name, server
+ * name and address) across a reload keeps its counters; its admin state comes from the new file.
+ * This class is thread-safe.
+ */
+public final class Balancer {
+
+  private final AtomicReference<Snapshot> current = new AtomicReference<>();
+
+  private Balancer(Config config) {
+    current.set(build(config, Map.of(), 1));
+  }
+
+  /** A balancer running the given configuration. */
+  public static Balancer create(Config config) {
+    return new Balancer(Objects.requireNonNull(config, "config"));
+  }
+
+  /**
+   * Replaces the configuration in one atomic step. Requests that already hold a {@link Lease} finish
+   * on their server; the next request sees only the new configuration.
+   */
+  public synchronized void apply(Config config) {
+    Objects.requireNonNull(config, "config");
+    Snapshot old = current.get();
+    current.set(build(config, old.counters(), old.generation + 1));
+  }
+
+  /** The configuration in force. */
+  public Config config() {
+    return current.get().config;
+  }
+
+  /** How many configurations have been applied, counting the first. */
+  public long generation() {
+    return current.get().generation;
+  }
+
+  /**
+   * Routes a request that arrived on a frontend: to its default backend, then to a server of it.
+   * With no backend or no usable server the decision is HAProxy's 503.
+   */
+  public Decision decide(String frontend, RequestView request) {
+    Objects.requireNonNull(frontend, "frontend");
+    Objects.requireNonNull(request, "request");
+    Snapshot s = current.get();
+    String backend = s.routes.get(frontend);
+    return backend == null ? Decision.Respond.NO_SERVER : pick(s, backend);
+  }
+
+  /** Chooses a server of the named backend, for callers that route by themselves. */
+  public Decision decideForBackend(String backend, RequestView request) {
+    Objects.requireNonNull(backend, "backend");
+    Objects.requireNonNull(request, "request");
+    return pick(current.get(), backend);
+  }
+
+  private static Decision pick(Snapshot s, String backend) {
+    BackendRuntime be = s.backends.get(backend);
+    Lease lease = be == null ? null : be.lease();
+    return lease == null ? Decision.Respond.NO_SERVER : new Decision.Forward(lease);
+  }
+
+  /** The servers of a backend, in configuration order; empty for an unknown backend. */
+  public List<BackendServer> servers(String backend) {
+    BackendRuntime be = current.get().backends.get(backend);
+    return be == null ? List.of() : be.servers();
+  }
+
+  /** One server of a backend. */
+  public Optional<BackendServer> server(String backend, String name) {
+    return servers(backend).stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  private static Snapshot build(Config config, Map<String, ServerCounters> carried, long generation) {
+    Map<String, String> routes = new HashMap<>();
+    for (Frontend fe : config.frontends()) {
+      fe.defaultBackend().ifPresent(b -> routes.put(fe.name(), b));
+    }
+    Map<String, BackendRuntime> backends = new LinkedHashMap<>();
+    for (Backend be : config.backends()) {
+      List<BackendServer> servers = new ArrayList<>();
+      for (Server srv : be.servers()) {
+        ServerCounters counters = carried.getOrDefault(identity(be.name(), srv), new ServerCounters());
+        AdminState state = srv.disabled() ? AdminState.MAINT : AdminState.READY;
+        servers.add(new BackendServer(be.name(), srv, state, counters));
+      }
+      backends.put(be.name(), new BackendRuntime(be, servers));
+    }
+    return new Snapshot(config, Map.copyOf(routes), backends, generation);
+  }
+
+  private static String identity(String backend, Server srv) {
+    return backend + "/" + srv.name() + "@" + srv.address();
+  }
+
+  /** One configuration in force: immutable but for the servers' counters and selectors. */
+  private static final class Snapshot {
+    final Config config;
+    final Map<String, String> routes;
+    final Map<String, BackendRuntime> backends;
+    final long generation;
+
+    Snapshot(Config config, Map<String, String> routes, Map<String, BackendRuntime> backends, long generation) {
+      this.config = config;
+      this.routes = routes;
+      this.backends = backends;
+      this.generation = generation;
+    }
+
+    Map<String, ServerCounters> counters() {
+      Map<String, ServerCounters> m = new HashMap<>();
+      for (BackendRuntime be : backends.values()) {
+        for (BackendServer s : be.servers()) {
+          m.put(identity(be.config().name(), s.config()), s.counters());
+        }
+      }
+      return m;
+    }
+  }
+}

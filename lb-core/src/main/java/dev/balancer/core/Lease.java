@@ -1,0 +1,41 @@
+package dev.balancer.core;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One request's hold on the server chosen for it. The request counts as in flight on that server
+ * until {@link #release()} (or {@link #close()}), whatever reloads happen meanwhile. Releasing
+ * twice is harmless.
+ */
+public final class Lease implements AutoCloseable {
+
+  private final BackendServer server;
+  private final AtomicBoolean released = new AtomicBoolean();
+
+  Lease(BackendServer server) {
+    this.server = server;
+    server.counters().begin();
+  }
+
+  /** The server this request goes to. */
+  public BackendServer server() {
+    return server;
+  }
+
+  /** Ends the request's hold on the server. */
+  public void release() {
+    if (released.compareAndSet(false, true)) {
+      server.counters().end();
+    }
+  }
+
+  @Override
+  public void close() {
+    release();
+  }
+
+  @Override
+  public String toString() {
+    return "Lease[" + server.backend() + "/" + server.name() + (released.get() ? ", released]" : "]");
+  }
+}

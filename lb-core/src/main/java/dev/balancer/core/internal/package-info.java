@@ -1,0 +1,2 @@
+/** Internal to lb-core: may change at any time. */
+package dev.balancer.core.internal;
