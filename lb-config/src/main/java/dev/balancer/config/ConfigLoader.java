@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * Reads HAProxy-format configuration into an immutable {@link dev.balancer.config.model.Config}.
@@ -30,11 +33,21 @@ public final class ConfigLoader {
     return load(List.of(files));
   }
 
-  /** Reads and validates the given files, in order, as one configuration. */
+  /**
+   * Reads and validates the given files, in order, as one configuration. A directory stands for
+   * its {@code *.cfg} files in lexical order, as in {@code haproxy -f DIR}.
+   */
   public static LoadResult load(List<Path> files) {
     Objects.requireNonNull(files, "files");
     Parser parser = new Parser();
-    for (Path file : files) {
+    List<Path> expanded;
+    try {
+      expanded = expand(files);
+    } catch (IOException e) {
+      parser.error(new Location(String.valueOf(files), 0), "cannot list directory: " + describe(e));
+      return parser.finish();
+    }
+    for (Path file : expanded) {
       String text;
       try {
         text = Files.readString(file, StandardCharsets.UTF_8);
@@ -45,6 +58,23 @@ public final class ConfigLoader {
       parser.parse(file.toString(), text);
     }
     return parser.finish();
+  }
+
+  /** The files that {@link #load(List)} reads: directories replaced by their sorted {@code *.cfg} files. */
+  public static List<Path> expand(List<Path> paths) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Path p : paths) {
+      if (Files.isDirectory(p)) {
+        try (Stream<Path> s = Files.list(p)) {
+          s.filter(f -> f.getFileName().toString().endsWith(".cfg") && Files.isRegularFile(f))
+              .sorted(Comparator.comparing(f -> f.getFileName().toString()))
+              .forEach(out::add);
+        }
+      } else {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   /** Parses configuration text; {@code sourceName} is the file name diagnostics will show. */

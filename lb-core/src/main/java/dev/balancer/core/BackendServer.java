@@ -1,6 +1,7 @@
 package dev.balancer.core;
 
 import dev.balancer.config.model.Server;
+import dev.balancer.config.model.Timeouts;
 import dev.balancer.core.internal.ServerCounters;
 import java.util.Objects;
 
@@ -15,9 +16,11 @@ public final class BackendServer {
   private final Server config;
   private final AdminState adminState;
   private final ServerCounters counters;
+  private final Timeouts timeouts;
 
-  BackendServer(String backend, Server config, AdminState adminState, ServerCounters counters) {
+  BackendServer(String backend, Server config, AdminState adminState, ServerCounters counters, Timeouts timeouts) {
     this.backend = Objects.requireNonNull(backend, "backend");
+    this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.config = Objects.requireNonNull(config, "config");
     this.adminState = Objects.requireNonNull(adminState, "adminState");
     this.counters = Objects.requireNonNull(counters, "counters");
@@ -56,6 +59,11 @@ public final class BackendServer {
   /** The {@code server} line it came from. */
   public Server config() {
     return config;
+  }
+
+  /** Its backend's timeouts ({@code timeout connect}, {@code timeout server}). */
+  public Timeouts timeouts() {
+    return timeouts;
   }
 
   /** Ready or in maintenance. */

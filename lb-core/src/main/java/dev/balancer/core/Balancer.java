@@ -113,7 +113,7 @@ public final class Balancer {
       for (Server srv : be.servers()) {
         ServerCounters counters = carried.getOrDefault(identity(be.name(), srv), new ServerCounters());
         AdminState state = srv.disabled() ? AdminState.MAINT : AdminState.READY;
-        servers.add(new BackendServer(be.name(), srv, state, counters));
+        servers.add(new BackendServer(be.name(), srv, state, counters, be.timeouts()));
       }
       backends.put(be.name(), new BackendRuntime(be, servers));
     }

@@ -1,0 +1,224 @@
+package dev.balancer.jetty;
+
+import dev.balancer.config.model.Backend;
+import dev.balancer.config.model.Bind;
+import dev.balancer.config.model.Config;
+import dev.balancer.config.model.Frontend;
+import dev.balancer.core.Balancer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standalone balancer: a Jetty server with one connector per {@code bind} of every frontend,
+ * all serving one {@link BalancerServlet}.
+ *
+ * <pre>{@code
+ * try (BalancerServer server = BalancerServer.start(ConfigLoader.load(Path.of("haproxy.cfg")).orThrow())) {
+ *   int port = server.port("www");
+ *   ...
+ *   server.apply(newConfig);   // a reload: new binds open, removed ones close, nothing restarts
+ * }
+ * }</pre>
+ */
+public final class BalancerServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BalancerServer.class);
+
+  /** Connect timeout when no backend sets {@code timeout connect}. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Idle timeout of client connections when a frontend sets no {@code timeout client}. */
+  public static final Duration DEFAULT_CLIENT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How long {@link #close()} lets requests in flight finish. */
+  public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Balancer balancer;
+  private final Server server;
+  private final BalancerServlet servlet;
+  private final HttpConfiguration httpConfig = new HttpConfiguration();
+  private final Map<BindKey, ServerConnector> connectors = new LinkedHashMap<>();
+
+  private record BindKey(String frontend, String host, int port) {}
+
+  private BalancerServer(Config config) {
+    this.balancer = Balancer.create(config);
+    QueuedThreadPool pool = new QueuedThreadPool();
+    pool.setName("balancer");
+    this.server = new Server(pool);
+    server.setStopTimeout(STOP_TIMEOUT.toMillis());
+    httpConfig.setSendServerVersion(false);
+    httpConfig.setSendDateHeader(false);
+    this.servlet = BalancerServlet.byConnector(balancer);
+    ServletContextHandler context = new ServletContextHandler("/");
+    ServletHolder holder = new ServletHolder("balancer", servlet);
+    holder.setAsyncSupported(true);
+    context.addServlet(holder, "/*");
+    server.setHandler(new GracefulHandler(context));
+  }
+
+  /**
+   * Starts a balancer serving the configuration: binds every frontend's addresses.
+   *
+   * @throws Exception when an address cannot be bound; nothing is left running then
+   */
+  public static BalancerServer start(Config config) throws Exception {
+    Objects.requireNonNull(config, "config");
+    BalancerServer s = new BalancerServer(config);
+    try {
+      s.server.start();
+      s.servlet.setConnectTimeout(connectTimeout(config));
+      s.openConnectors(config);
+    } catch (Exception e) {
+      s.server.stop();
+      throw e;
+    }
+    return s;
+  }
+
+  /** The balancer deciding where requests go. */
+  public Balancer balancer() {
+    return balancer;
+  }
+
+  /** The ports a frontend listens on, in {@code bind} order (the real ones when a bind said 0). */
+  public synchronized List<Integer> ports(String frontend) {
+    List<Integer> ports = new ArrayList<>();
+    connectors.forEach((k, c) -> {
+      if (k.frontend.equals(frontend)) {
+        ports.add(c.getLocalPort());
+      }
+    });
+    return ports;
+  }
+
+  /** The first port a frontend listens on. */
+  public int port(String frontend) {
+    List<Integer> ports = ports(frontend);
+    if (ports.isEmpty()) {
+      throw new IllegalArgumentException("frontend '" + frontend + "' has no listener");
+    }
+    return ports.get(0);
+  }
+
+  /**
+   * Applies a new configuration without restarting: opens the new binds first (if one cannot be
+   * bound, nothing changes and the exception says why), swaps the balancer's state in one step,
+   * then closes the binds that went away, letting their requests finish.
+   */
+  public synchronized void apply(Config config) throws Exception {
+    Objects.requireNonNull(config, "config");
+    Map<BindKey, Bind> wanted = binds(config);
+    List<BindKey> opened = new ArrayList<>();
+    try {
+      for (Map.Entry<BindKey, Bind> e : wanted.entrySet()) {
+        if (!connectors.containsKey(e.getKey())) {
+          open(e.getKey(), config);
+          opened.add(e.getKey());
+        }
+      }
+    } catch (Exception e) {
+      for (BindKey k : opened) {
+        close(k, Duration.ZERO);
+      }
+      throw e;
+    }
+    balancer.apply(config);
+    servlet.setConnectTimeout(connectTimeout(config));
+    for (BindKey k : List.copyOf(connectors.keySet())) {
+      if (!wanted.containsKey(k)) {
+        close(k, STOP_TIMEOUT);
+      } else {
+        connectors.get(k).setIdleTimeout(clientTimeout(config, k.frontend).toMillis());
+      }
+    }
+  }
+
+  private void openConnectors(Config config) throws Exception {
+    for (BindKey k : binds(config).keySet()) {
+      open(k, config);
+    }
+  }
+
+  private void open(BindKey key, Config config) throws Exception {
+    ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+    c.setName(key.frontend);
+    c.setHost(key.host.isEmpty() ? null : key.host);
+    c.setPort(key.port);
+    c.setIdleTimeout(clientTimeout(config, key.frontend).toMillis());
+    server.addConnector(c);
+    try {
+      c.start();
+    } catch (Exception e) {
+      server.removeConnector(c);
+      throw new java.io.IOException("cannot bind " + (key.host.isEmpty() ? "*" : key.host) + ":" + key.port
+          + " for frontend '" + key.frontend + "': " + e.getMessage(), e);
+    }
+    connectors.put(key, c);
+    LOG.info("frontend '{}' listening on {}:{}", key.frontend, key.host.isEmpty() ? "*" : key.host, c.getLocalPort());
+  }
+
+  private void close(BindKey key, Duration grace) {
+    ServerConnector c = connectors.remove(key);
+    if (c == null) {
+      return;
+    }
+    LOG.info("frontend '{}' stops listening on {}:{}", key.frontend, key.host.isEmpty() ? "*" : key.host, c.getLocalPort());
+    c.shutdown().orTimeout(grace.toMillis() + 1, TimeUnit.MILLISECONDS).whenComplete((ok, failure) -> {
+      try {
+        c.stop();
+      } catch (Exception e) {
+        LOG.warn("stopping the connector of {}:{}", key.host, key.port, e);
+      }
+      server.removeConnector(c);
+    });
+  }
+
+  private static Map<BindKey, Bind> binds(Config config) {
+    Map<BindKey, Bind> m = new LinkedHashMap<>();
+    for (Frontend fe : config.frontends()) {
+      for (Bind b : fe.binds()) {
+        m.put(new BindKey(fe.name(), b.host(), b.port()), b);
+      }
+    }
+    return m;
+  }
+
+  private static Duration clientTimeout(Config config, String frontend) {
+    return config.frontend(frontend).flatMap(f -> f.timeouts().client()).orElse(DEFAULT_CLIENT_TIMEOUT);
+  }
+
+  private static Duration connectTimeout(Config config) {
+    return config.backends().stream()
+        .map(Backend::timeouts)
+        .flatMap(t -> t.connect().stream())
+        .max(Duration::compareTo)
+        .orElse(DEFAULT_CONNECT_TIMEOUT);
+  }
+
+  /** Stops accepting, lets requests in flight finish (up to {@link #STOP_TIMEOUT}), then stops. */
+  @Override
+  public void close() throws Exception {
+    server.stop();
+  }
+
+  /** Blocks until the server has stopped. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+}

@@ -1,0 +1,220 @@
+package dev.balancer.jetty;
+
+import dev.balancer.core.Balancer;
+import dev.balancer.core.BackendServer;
+import dev.balancer.core.Decision;
+import dev.balancer.core.Lease;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpHeader;
+
+/**
+ * A transparent HTTP proxy servlet that asks a {@link Balancer} where each request goes.
+ *
+ * <pre>{@code
+ * Balancer balancer = Balancer.create(ConfigLoader.load(Path.of("haproxy.cfg")).orThrow());
+ * ServletContextHandler context = new ServletContextHandler("/");
+ * context.addServlet(new ServletHolder(BalancerServlet.forBackend(balancer, "app")), "/*");
+ * }</pre>
+ *
+ * <p>The request goes to the chosen server unchanged (method, URI, headers including {@code Host},
+ * body), as HAProxy forwards it: no {@code Via} or {@code X-Forwarded-*} headers are added. The
+ * request counts as in flight on its server until the exchange ends, whatever reloads happen
+ * meanwhile. With no usable server the client gets HAProxy's 503 page.
+ */
+public class BalancerServlet extends AsyncProxyServlet {
+  private static final long serialVersionUID = 1L;
+
+  private static final String LEASE = BalancerServlet.class.getName() + ".lease";
+  private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
+
+  private final transient Balancer balancer;
+  private final transient Function<HttpServletRequest, Decision> router;
+
+  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, Decision> router) {
+    this.balancer = Objects.requireNonNull(balancer, "balancer");
+    this.router = router;
+  }
+
+  /**
+   * A servlet that routes each request by the frontend it arrived on: the name of the Jetty
+   * connector that accepted it. {@link BalancerServer} names its connectors after frontends.
+   */
+  public static BalancerServlet byConnector(Balancer balancer) {
+    return new BalancerServlet(balancer, r -> balancer.decide(connectorName(r), new ServletRequestView(r)));
+  }
+
+  /** A servlet that sends every request through the named frontend's rules. */
+  public static BalancerServlet forFrontend(Balancer balancer, String frontend) {
+    Objects.requireNonNull(frontend, "frontend");
+    return new BalancerServlet(balancer, r -> balancer.decide(frontend, new ServletRequestView(r)));
+  }
+
+  /** A servlet that balances every request over the named backend's servers. */
+  public static BalancerServlet forBackend(Balancer balancer, String backend) {
+    Objects.requireNonNull(backend, "backend");
+    return new BalancerServlet(balancer, r -> balancer.decideForBackend(backend, new ServletRequestView(r)));
+  }
+
+  /** The balancer this servlet asks. */
+  public Balancer balancer() {
+    return balancer;
+  }
+
+  private static String connectorName(HttpServletRequest request) {
+    String name = ServletContextRequest.getServletContextRequest(request)
+        .getConnectionMetaData().getConnector().getName();
+    return name == null ? "" : name;
+  }
+
+  @Override
+  protected HttpClient createHttpClient() throws ServletException {
+    HttpClient client = super.createHttpClient();
+    // HAProxy has no total request timeout; 'timeout server' is an idle timeout, set per request
+    setTimeout(0);
+    return client;
+  }
+
+  /** Sets how long connecting to a server may take ({@code timeout connect}). */
+  public void setConnectTimeout(Duration timeout) {
+    HttpClient client = getHttpClient();
+    if (client != null) {
+      client.setConnectTimeout(timeout.toMillis());
+    }
+  }
+
+  @Override
+  protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
+      throws ServletException, IOException {
+    super.service(clientRequest, proxyResponse);
+    Lease lease = (Lease) clientRequest.getAttribute(LEASE);
+    if (lease == null) {
+      return;
+    }
+    if (clientRequest.isAsyncStarted()) {
+      // a safety net: the exchange's own callbacks release first in all but odd failure paths
+      clientRequest.getAsyncContext().addListener(new ReleaseOnEnd(lease));
+    } else {
+      lease.release();
+    }
+  }
+
+  @Override
+  protected String rewriteTarget(HttpServletRequest clientRequest) {
+    Decision decision = router.apply(clientRequest);
+    if (decision instanceof Decision.Forward forward) {
+      Lease lease = forward.lease();
+      clientRequest.setAttribute(LEASE, lease);
+      BackendServer server = lease.server();
+      String uri = clientRequest.getRequestURI();
+      String query = clientRequest.getQueryString();
+      StringBuilder target = new StringBuilder(32 + uri.length())
+          .append("http://").append(server.address()).append(uri);
+      if (query != null) {
+        target.append('?').append(query);
+      }
+      return target.toString();
+    }
+    clientRequest.setAttribute(REFUSAL, decision);
+    return null;
+  }
+
+  @Override
+  protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+    Decision.Respond refusal = clientRequest.getAttribute(REFUSAL) instanceof Decision.Respond r
+        ? r : Decision.Respond.NO_SERVER;
+    respond(proxyResponse, refusal);
+  }
+
+  static void respond(HttpServletResponse response, Decision.Respond answer) {
+    try {
+      byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+      response.setStatus(answer.status());
+      response.setHeader("cache-control", "no-cache");
+      response.setContentType("text/html");
+      response.setContentLength(body.length);
+      response.getOutputStream().write(body);
+    } catch (IOException e) {
+      // the client went away; nothing to tell it
+    }
+  }
+
+  @Override
+  protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+    super.copyRequestHeaders(clientRequest, proxyRequest);
+    String host = clientRequest.getHeader(HttpHeader.HOST.asString());
+    if (host != null) {
+      // HAProxy forwards Host as the client sent it
+      proxyRequest.headers(h -> h.put(HttpHeader.HOST, host));
+    }
+  }
+
+  @Override
+  protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+    // HAProxy adds no Via and no X-Forwarded-* unless told to ('option forwardfor')
+  }
+
+  @Override
+  protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest) {
+    Lease lease = (Lease) clientRequest.getAttribute(LEASE);
+    if (lease != null) {
+      lease.server().timeouts().server()
+          .ifPresent(t -> proxyRequest.idleTimeout(t.toMillis(), TimeUnit.MILLISECONDS));
+    }
+    super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+  }
+
+  @Override
+  protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
+    release(clientRequest);
+    super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
+  }
+
+  @Override
+  protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+    release(clientRequest);
+    super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+  }
+
+  private static void release(HttpServletRequest clientRequest) {
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
+      lease.release();
+    }
+  }
+
+  private record ReleaseOnEnd(Lease lease) implements AsyncListener {
+    @Override
+    public void onComplete(AsyncEvent event) {
+      lease.release();
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+      lease.release();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+      lease.release();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+      // nothing to do
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.balancer.jetty;
+
+import dev.balancer.core.RequestView;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Optional;
+
+/** A servlet request seen through lb-core's {@link RequestView}; reads lazily, copies nothing. */
+final class ServletRequestView implements RequestView {
+
+  private final HttpServletRequest request;
+
+  ServletRequestView(HttpServletRequest request) {
+    this.request = request;
+  }
+
+  @Override
+  public String clientAddress() {
+    return request.getRemoteAddr();
+  }
+
+  @Override
+  public String method() {
+    return request.getMethod();
+  }
+
+  @Override
+  public String path() {
+    return request.getRequestURI();
+  }
+
+  @Override
+  public Optional<String> query() {
+    return Optional.ofNullable(request.getQueryString());
+  }
+
+  @Override
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(request.getHeader(name));
+  }
+
+  @Override
+  public Optional<String> cookie(String name) {
+    Cookie[] cookies = request.getCookies();
+    if (cookies != null) {
+      for (Cookie c : cookies) {
+        if (c.getName().equals(name)) {
+          return Optional.of(c.getValue());
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,72 @@
+package dev.balancer.jetty.reload;
+
+import dev.balancer.config.Diagnostic;
+import dev.balancer.config.LoadResult;
+import dev.balancer.config.ConfigLoader;
+import dev.balancer.jetty.BalancerServer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the configuration files again and applies them to a running {@link BalancerServer}: all or
+ * nothing. A file with errors is rejected with one {@code file:line: error: ...} log line per
+ * problem, and the configuration already serving keeps serving.
+ */
+public final class ConfigReloader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
+
+  private final List<Path> files;
+  private final BalancerServer server;
+  private final AtomicLong succeeded = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+
+  public ConfigReloader(List<Path> files, BalancerServer server) {
+    this.files = List.copyOf(files);
+    this.server = Objects.requireNonNull(server, "server");
+  }
+
+  /** The files this reloader reads, in order. */
+  public List<Path> files() {
+    return files;
+  }
+
+  /** Reads, validates and (when valid) applies the files. Thread-safe; reloads run one at a time. */
+  public synchronized ReloadResult reload() {
+    LoadResult loaded = ConfigLoader.load(files);
+    for (Diagnostic d : loaded.diagnostics()) {
+      if (d.isError()) {
+        LOG.error("{}", d);
+      }
+    }
+    if (loaded.hasErrors()) {
+      failed.incrementAndGet();
+      LOG.error("reload rejected: {} error(s); the previous configuration keeps serving", loaded.errors().size());
+      return new ReloadResult(false, loaded.diagnostics(), "");
+    }
+    try {
+      server.apply(loaded.orThrow());
+    } catch (Exception e) {
+      failed.incrementAndGet();
+      LOG.error("reload rejected: {}; the previous configuration keeps serving", e.getMessage());
+      return new ReloadResult(false, loaded.diagnostics(), String.valueOf(e.getMessage()));
+    }
+    succeeded.incrementAndGet();
+    LOG.info("configuration reloaded from {} (generation {})", files, server.balancer().generation());
+    return new ReloadResult(true, loaded.diagnostics(), "");
+  }
+
+  /** Reloads that were applied. */
+  public long succeeded() {
+    return succeeded.get();
+  }
+
+  /** Reloads that were rejected. */
+  public long failed() {
+    return failed.get();
+  }
+}
