@@ -54,7 +54,8 @@ public final class BalancerServer implements AutoCloseable {
   private final HttpConfiguration httpConfig = new HttpConfiguration();
   private final Map<BindKey, ServerConnector> connectors = new LinkedHashMap<>();
 
-  private record BindKey(String frontend, String host, int port) {}
+  /** A listener's identity; {@code nth} tells apart repeated binds such as two {@code :0}. */
+  private record BindKey(String frontend, String host, int port, int nth) {}
 
   private BalancerServer(Config config) {
     this.balancer = Balancer.create(config);
@@ -193,7 +194,11 @@ public final class BalancerServer implements AutoCloseable {
     Map<BindKey, Bind> m = new LinkedHashMap<>();
     for (Frontend fe : config.frontends()) {
       for (Bind b : fe.binds()) {
-        m.put(new BindKey(fe.name(), b.host(), b.port()), b);
+        int nth = 0;
+        while (m.containsKey(new BindKey(fe.name(), b.host(), b.port(), nth))) {
+          nth++;
+        }
+        m.put(new BindKey(fe.name(), b.host(), b.port(), nth), b);
       }
     }
     return m;

@@ -44,7 +44,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = {"-W", "-Ws", "-db", "-D"}, hidden = true,
       description = "Accepted for compatibility with haproxy's command line; no effect.")
-  boolean compatibility;
+  boolean[] compatibility;
 
   private final PrintStream out;
   private final PrintStream err;
