@@ -1,0 +1,509 @@
+package dev.balancer.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark harness behind {@code bench/run.sh}: two nginx backends, the contenders side by side
+ * (direct, HAProxy with 1 and 2 threads, nginx as a proxy, stock Jetty's BalancerServlet, our
+ * balancer's runnable jar on the same haproxy.cfg HAProxy reads), wrk against each in turn, rounds
+ * interleaved, medians in a Markdown table.
+ *
+ * <p>Options (all optional): {@code --duration S} (10), {@code --rounds N} (3), {@code --warmup S}
+ * (20, per JVM contender), {@code --out DIR} (bench/out), {@code --only a,b} (contender names),
+ * {@code --java-opts "..."} for both JVM contenders ({@code -Xmx256m}).
+ */
+public final class Harness {
+
+  private static final int BACKEND1 = 18081;
+  private static final int BACKEND2 = 18082;
+  private static final long CLK_TCK = 100;
+
+  record Scenario(String name, String path, int connections) {}
+
+  static final List<Scenario> SCENARIOS = List.of(
+      new Scenario("1 KiB c32", "/1k.html", 32),
+      new Scenario("1 KiB c128", "/1k.html", 128),
+      new Scenario("64 KiB c32", "/64k.bin", 32));
+
+  /** One wrk run. */
+  record Run(double rps, double p50ms, double p99ms, long requests, long errors, double cpuUsPerReq) {}
+
+  /** A process under test: name, port, how to start it, which pids to read from /proc. */
+  final class Contender {
+    final String name;
+    final int port;
+    final boolean jvm;
+    Process process;
+    final Map<String, List<Run>> runs = new LinkedHashMap<>();
+    long peakRssKb;
+
+    Contender(String name, int port, boolean jvm) {
+      this.name = name;
+      this.port = port;
+      this.jvm = jvm;
+    }
+
+    List<Long> pids() {
+      if (process == null) {
+        return List.of();
+      }
+      List<Long> pids = new ArrayList<>();
+      pids.add(process.pid());
+      process.descendants().forEach(ph -> pids.add(ph.pid()));
+      return pids;
+    }
+  }
+
+  private final Path root;
+  private final Path out;
+  private final int duration;
+  private final int rounds;
+  private final int warmup;
+  private final List<String> only;
+  private final String javaOpts;
+  private final List<Process> started = new ArrayList<>();
+  private final StringBuilder notes = new StringBuilder();
+
+  Harness(Map<String, String> opts) {
+    this.root = Path.of(opts.getOrDefault("root", ".")).toAbsolutePath().normalize();
+    this.out = root.resolve(opts.getOrDefault("out", "bench/out"));
+    this.duration = Integer.parseInt(opts.getOrDefault("duration", "10"));
+    this.rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
+    this.warmup = Integer.parseInt(opts.getOrDefault("warmup", "20"));
+    this.only = opts.containsKey("only") ? Arrays.asList(opts.get("only").split(",")) : List.of();
+    this.javaOpts = opts.getOrDefault("java-opts", "-Xmx256m");
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    Harness h = new Harness(opts);
+    Runtime.getRuntime().addShutdownHook(new Thread(h::stopAll));
+    try {
+      System.out.println(h.run());
+    } finally {
+      h.stopAll();
+    }
+  }
+
+  String run() throws Exception {
+    Files.createDirectories(out.resolve("www"));
+    Files.writeString(out.resolve("www/1k.html"), "x".repeat(1023) + "\n");
+    byte[] big = new byte[64 * 1024];
+    Arrays.fill(big, (byte) 'y');
+    Files.write(out.resolve("www/64k.bin"), big);
+
+    startNginxBackend(BACKEND1);
+    startNginxBackend(BACKEND2);
+
+    List<Contender> contenders = new ArrayList<>();
+    contenders.add(new Contender("direct", BACKEND1, false));
+    contenders.add(new Contender("haproxy-nbthread1", 18101, false));
+    contenders.add(new Contender("haproxy-nbthread2", 18102, false));
+    contenders.add(new Contender("nginx-proxy", 18103, false));
+    contenders.add(new Contender("jetty-stock", 18104, true));
+    contenders.add(new Contender("balancer", 18105, true));
+    if (!only.isEmpty()) {
+      contenders.removeIf(c -> !c.name.equals("direct") && !only.contains(c.name));
+    }
+    Map<String, Run> firstTen = new LinkedHashMap<>();
+    for (Contender c : contenders) {
+      start(c);
+      if (c.jvm) {
+        // the first 10 s after start, cold, as a user's first minute sees it
+        firstTen.put(c.name, wrk(c, SCENARIOS.get(0), 10));
+      }
+    }
+    // JVM warm-up: all JVM contenders at once (the JIT needs work, not a quiet machine), c32 then c128
+    if (warmup > 0) {
+      List<Thread> warming = new ArrayList<>();
+      for (Contender c : contenders) {
+        if (c.jvm) {
+          Thread t = new Thread(() -> {
+            try {
+              wrk(c, SCENARIOS.get(0), warmup / 2);
+              wrk(c, SCENARIOS.get(1), warmup - warmup / 2);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+          t.start();
+          warming.add(t);
+        }
+      }
+      for (Thread t : warming) {
+        t.join();
+      }
+    }
+    for (int r = 1; r <= rounds; r++) {
+      for (Scenario s : SCENARIOS) {
+        for (Contender c : contenders) {
+          System.err.printf("round %d/%d  %-11s %-18s", r, rounds, s.name, c.name);
+          Run run = wrk(c, s, duration);
+          System.err.printf(" %9.0f req/s  p99 %6.2f ms  errors %d%n", run.rps, run.p99ms, run.errors);
+          c.runs.computeIfAbsent(s.name, k -> new ArrayList<>()).add(run);
+        }
+      }
+    }
+    for (Contender c : contenders) {
+      c.peakRssKb = c.pids().stream().mapToLong(Harness::peakRssKb).sum();
+    }
+    String table = table(contenders, firstTen);
+    Files.writeString(out.resolve("results.md"), table);
+    return table;
+  }
+
+  // ---- contenders ---------------------------------------------------------------------------
+
+  private void start(Contender c) throws Exception {
+    switch (c.name) {
+      case "direct" -> {
+        return;
+      }
+      case "haproxy-nbthread1" -> c.process = spawn(c.name, "haproxy", "-db", "-f", haproxyCfg(c.port, 1).toString());
+      case "haproxy-nbthread2" -> c.process = spawn(c.name, "haproxy", "-db", "-f", haproxyCfg(c.port, 2).toString());
+      case "nginx-proxy" -> c.process = spawn(c.name, "nginx", "-p", out.toString(), "-c", nginxProxyCfg(c.port).toString());
+      case "jetty-stock" -> {
+        List<String> cmd = java();
+        cmd.addAll(List.of("-cp", root.resolve("bench/target/lb-bench.jar").toString(), StockJetty.class.getName(),
+            String.valueOf(c.port), "http://127.0.0.1:" + BACKEND1, "http://127.0.0.1:" + BACKEND2));
+        c.process = spawn(c.name, cmd.toArray(String[]::new));
+      }
+      case "balancer" -> {
+        List<String> cmd = java();
+        cmd.addAll(List.of("-jar", root.resolve("lb-jetty/target/lb-jetty.jar").toString(),
+            "-f", haproxyCfg(c.port, 2).toString()));
+        c.process = spawn(c.name, cmd.toArray(String[]::new));
+      }
+      default -> throw new IllegalArgumentException(c.name);
+    }
+    waitForPort(c.port, Duration.ofSeconds(30), c.process);
+  }
+
+  private List<String> java() {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(Arrays.asList(javaOpts.trim().split("\\s+")));
+    return cmd;
+  }
+
+  /** The one haproxy.cfg that HAProxy and our balancer both read. */
+  private Path haproxyCfg(int port, int threads) throws IOException {
+    Path f = out.resolve("haproxy-" + port + "-nbthread" + threads + ".cfg");
+    Files.writeString(f, """
+        global
+            nbthread %d
+            maxconn 4096
+
+        defaults
+            mode http
+            timeout connect 5s
+            timeout client 30s
+            timeout server 30s
+
+        frontend www
+            bind 127.0.0.1:%d
+            default_backend app
+
+        backend app
+            balance roundrobin
+            server b1 127.0.0.1:%d
+            server b2 127.0.0.1:%d
+        """.formatted(threads, port, BACKEND1, BACKEND2));
+    return f;
+  }
+
+  private void startNginxBackend(int port) throws Exception {
+    Path conf = out.resolve("nginx-backend-" + port + ".conf");
+    Files.writeString(conf, nginxCommon(port) + """
+        http {
+            access_log off;
+            keepalive_requests 1000000;
+            server {
+                listen 127.0.0.1:%d;
+                root %s;
+            }
+        }
+        """.formatted(port, out.resolve("www")));
+    spawn("nginx-backend-" + port, "nginx", "-p", out.toString(), "-c", conf.toString());
+    waitForPort(port, Duration.ofSeconds(10), started.get(started.size() - 1));
+  }
+
+  private Path nginxProxyCfg(int port) throws IOException {
+    Path conf = out.resolve("nginx-proxy-" + port + ".conf");
+    Files.writeString(conf, nginxCommon(port).replace("worker_processes 1;", "worker_processes 2;") + """
+        http {
+            access_log off;
+            keepalive_requests 1000000;
+            upstream app {
+                server 127.0.0.1:%d;
+                server 127.0.0.1:%d;
+                keepalive 64;
+            }
+            server {
+                listen 127.0.0.1:%d;
+                location / {
+                    proxy_pass http://app;
+                    proxy_http_version 1.1;
+                    proxy_set_header Connection "";
+                }
+            }
+        }
+        """.formatted(BACKEND1, BACKEND2, port));
+    return conf;
+  }
+
+  private String nginxCommon(int port) {
+    return """
+        %s
+        worker_processes 1;
+        daemon off;
+        master_process on;
+        pid %s;
+        error_log %s warn;
+        events { worker_connections 4096; }
+        """.formatted(isRoot() ? "user root root;" : "", out.resolve("nginx-" + port + ".pid"),
+        out.resolve("nginx-" + port + ".error.log"));
+  }
+
+  private static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  private Process spawn(String name, String... cmd) throws IOException {
+    Process p = new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(out.resolve(name + ".log").toFile())
+        .start();
+    started.add(p);
+    return p;
+  }
+
+  private void waitForPort(int port, Duration limit, Process process) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      if (process != null && !process.isAlive()) {
+        throw new IllegalStateException("the process for port " + port + " exited with " + process.exitValue()
+            + "; see its log in " + out);
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("nothing listens on port " + port + " after " + limit);
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  void stopAll() {
+    for (Process p : started) {
+      p.descendants().forEach(ProcessHandle::destroy);
+      p.destroy();
+    }
+    for (Process p : started) {
+      try {
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.descendants().forEach(ProcessHandle::destroyForcibly);
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    started.clear();
+  }
+
+  // ---- measuring -----------------------------------------------------------------------------
+
+  private Run wrk(Contender c, Scenario s, int seconds) throws Exception {
+    List<Long> pids = c.pids();
+    long cpuBefore = pids.stream().mapToLong(Harness::cpuTicks).sum();
+    Process p = new ProcessBuilder("wrk", "-t1", "-c" + s.connections, "-d" + seconds + "s", "--latency",
+        "http://127.0.0.1:" + c.port + s.path).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    long cpuAfter = pids.stream().mapToLong(Harness::cpuTicks).sum();
+    Run run = parseWrk(text, (cpuAfter - cpuBefore) * 1_000_000.0 / CLK_TCK);
+    if (run.requests == 0) {
+      notes.append("- ").append(c.name).append(" ").append(s.name).append(": wrk said: ")
+          .append(text.replace('\n', ' ')).append('\n');
+    }
+    return pids.isEmpty() ? new Run(run.rps, run.p50ms, run.p99ms, run.requests, run.errors, Double.NaN) : run;
+  }
+
+  static Run parseWrk(String text, double cpuMicros) {
+    double rps = number(text, "Requests/sec:\\s+([\\d.]+)");
+    long requests = (long) number(text, "(\\d+) requests in");
+    double p50 = latencyMs(text, "50%");
+    double p99 = latencyMs(text, "99%");
+    long errors = 0;
+    Matcher m = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(text);
+    if (m.find()) {
+      for (int i = 1; i <= 4; i++) {
+        errors += Long.parseLong(m.group(i));
+      }
+    }
+    errors += (long) number(text, "Non-2xx or 3xx responses: (\\d+)");
+    double cpu = requests == 0 ? Double.NaN : cpuMicros / requests;
+    return new Run(rps, p50, p99, requests, errors, cpu);
+  }
+
+  private static double number(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
+  private static double latencyMs(String text, String pct) {
+    Matcher m = Pattern.compile("\\s" + Pattern.quote(pct) + "\\s+([\\d.]+)(us|ms|s)").matcher(text);
+    if (!m.find()) {
+      return Double.NaN;
+    }
+    double v = Double.parseDouble(m.group(1));
+    return switch (m.group(2)) {
+      case "us" -> v / 1000;
+      case "s" -> v * 1000;
+      default -> v;
+    };
+  }
+
+  /** utime + stime of a process, in clock ticks, from /proc. */
+  static long cpuTicks(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
+  /** VmHWM (peak resident set) of a process, in KiB. */
+  static long peakRssKb(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("\\D+", ""));
+        }
+      }
+    } catch (IOException e) {
+      // gone
+    }
+    return 0;
+  }
+
+  // ---- reporting -----------------------------------------------------------------------------
+
+  private String table(List<Contender> contenders, Map<String, Run> firstTen) {
+    Contender direct = contenders.stream().filter(c -> c.name.equals("direct")).findFirst().orElse(null);
+    Contender haproxy = contenders.stream().filter(c -> c.name.equals("haproxy-nbthread2")).findFirst().orElse(null);
+    StringBuilder b = new StringBuilder();
+    b.append("Run of ").append(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")))
+        .append(" on ").append(machine()).append("; wrk -t1, keep-alive, ").append(duration)
+        .append(" s per run, ").append(rounds).append(" rounds interleaved, medians; JVM contenders ")
+        .append(javaOpts).append(", warmed up ").append(warmup).append(" s.\n\n");
+    for (Scenario s : SCENARIOS) {
+      b.append("### ").append(s.name).append(" (").append(s.path).append(")\n\n");
+      b.append("| contender | req/s | × direct | × HAProxy nbthread 2 | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MB |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      for (Contender c : contenders) {
+        List<Run> runs = c.runs.getOrDefault(s.name, List.of());
+        if (runs.isEmpty()) {
+          continue;
+        }
+        double rps = median(runs.stream().mapToDouble(Run::rps).toArray());
+        b.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %.2f | %.2f | %d | %s | %s |%n",
+            c.name, rps, ratio(rps, direct, s), ratio(rps, haproxy, s),
+            median(runs.stream().mapToDouble(Run::p50ms).toArray()),
+            median(runs.stream().mapToDouble(Run::p99ms).toArray()),
+            runs.stream().mapToLong(Run::errors).sum(),
+            c.process == null ? "-" : String.format(Locale.ROOT, "%.0f", median(runs.stream().mapToDouble(Run::cpuUsPerReq).toArray())),
+            c.process == null ? "-" : String.valueOf(c.peakRssKb / 1024)));
+      }
+      b.append('\n');
+    }
+    if (!firstTen.isEmpty()) {
+      b.append("First 10 s after start (cold JVM), 1 KiB c32: ");
+      b.append(firstTen.entrySet().stream()
+          .map(e -> String.format(Locale.ROOT, "%s %.0f req/s", e.getKey(), e.getValue().rps))
+          .collect(Collectors.joining(", ")));
+      b.append(".\n");
+    }
+    if (notes.length() > 0) {
+      b.append("\nNotes:\n").append(notes);
+    }
+    return b.toString();
+  }
+
+  private static String ratio(double rps, Contender base, Scenario s) {
+    if (base == null || base.runs.get(s.name) == null) {
+      return "-";
+    }
+    double baseRps = median(base.runs.get(s.name).stream().mapToDouble(Run::rps).toArray());
+    return baseRps == 0 ? "-" : String.format(Locale.ROOT, "%.2f", rps / baseRps);
+  }
+
+  static double median(double[] values) {
+    double[] v = Arrays.stream(values).filter(d -> !Double.isNaN(d)).sorted().toArray();
+    if (v.length == 0) {
+      return Double.NaN;
+    }
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static String machine() {
+    String cpu = "unknown CPU";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 2)).orElse(cpu);
+    } catch (IOException ignored) {
+      // keep the default
+    }
+    return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), Java "
+        + System.getProperty("java.version") + ", " + version("haproxy", "-v") + ", " + version("nginx", "-v");
+  }
+
+  private static String version(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+      p.waitFor();
+      Matcher m = Pattern.compile("version:? (?:nginx/)?([\\w.\\-]+)").matcher(first);
+      return cmd[0] + " " + (m.find() ? m.group(1) : first);
+    } catch (Exception e) {
+      return cmd[0] + " (absent)";
+    }
+  }
+
+  static boolean portFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
