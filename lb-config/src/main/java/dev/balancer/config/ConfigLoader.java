@@ -52,7 +52,7 @@ public final class ConfigLoader {
       try {
         text = Files.readString(file, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        parser.error(new Location(file.toString(), 0), "cannot read file: " + describe(e));
+        parser.error(new Location(file.toString(), 0), "Could not open configuration file " + file + " : " + describe(e));
         continue;
       }
       parser.parse(file.toString(), text);
@@ -88,7 +88,7 @@ public final class ConfigLoader {
 
   private static String describe(IOException e) {
     if (e instanceof java.nio.file.NoSuchFileException) {
-      return "no such file";
+      return "No such file or directory";
     }
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }

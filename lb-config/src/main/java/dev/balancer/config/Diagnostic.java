@@ -23,6 +23,20 @@ public record Diagnostic(Severity severity, Location location, String message) {
 
   @Override
   public String toString() {
-    return location + ": " + (isError() ? "error" : "warning") + ": " + message;
+    return location + ": " + severity.name().toLowerCase(java.util.Locale.ROOT) + ": " + message;
+  }
+
+  /**
+   * The line {@code haproxy -c} would print for it: {@code [ALERT]    (1) : config : parsing
+   * [haproxy.cfg:12] : message}, so that tools wrapping HAProxy's check can wrap ours.
+   */
+  public String toHaproxyFormat() {
+    String tag = switch (severity) {
+      case ERROR -> "[ALERT]   ";
+      case WARNING -> "[WARNING] ";
+      case NOTICE -> "[NOTICE]  ";
+    };
+    String where = location.line() > 0 ? "parsing [" + location + "] : " : "";
+    return tag + " (" + ProcessHandle.current().pid() + ") : config : " + where + message;
   }
 }

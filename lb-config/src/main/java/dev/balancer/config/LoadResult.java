@@ -28,7 +28,7 @@ public record LoadResult(Optional<Config> config, List<Diagnostic> diagnostics) 
 
   /** The warnings only. */
   public List<Diagnostic> warnings() {
-    return diagnostics.stream().filter(d -> !d.isError()).toList();
+    return diagnostics.stream().filter(d -> d.severity() == Severity.WARNING).toList();
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.balancer.config.model.Bind;
 import dev.balancer.config.model.Config;
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.Server;
+import dev.balancer.config.model.ServerSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +53,8 @@ class ConfigLoaderTest {
     assertThat(app.timeouts().connect()).contains(Duration.ofSeconds(5));
     assertThat(app.timeouts().server()).contains(Duration.ofSeconds(30));
     assertThat(app.servers()).containsExactly(
-        new Server("web1", "127.0.0.1", 8081, 2, true, false, new Location("haproxy.cfg", 17)),
-        new Server("web2", "127.0.0.1", 8082, 1, false, true, new Location("haproxy.cfg", 18)));
+        new Server("web1", "127.0.0.1", 8081, 1, ServerSettings.builder().weight(2).check(true).build(), new Location("haproxy.cfg", 17)),
+        new Server("web2", "127.0.0.1", 8082, 2, ServerSettings.builder().disabled(true).build(), new Location("haproxy.cfg", 18)));
   }
 
   @Test
@@ -77,7 +78,7 @@ class ConfigLoaderTest {
 
     assertThat(result.config()).isEmpty();
     assertThat(result.errors()).extracting(Diagnostic::toString).containsExactly(
-        "bad.cfg:4: error: 'server be/s1' : unknown keyword 'wieght' (did you mean 'weight'?)");
+        "bad.cfg:4: error: 'server be/s1' : unknown keyword 'wieght'; did you mean 'weight' maybe ?");
   }
 
   @Test
@@ -93,7 +94,7 @@ class ConfigLoaderTest {
     LoadResult result = ConfigLoader.parse("w.cfg", "backend be\n mode http\n server s1 10.0.0.1:80 weight 300\n");
 
     assertThat(result.errors()).extracting(Diagnostic::message)
-        .containsExactly("'server be/s1' : weight of server s1 is not within 0 and 256 (300)");
+        .containsExactly("'server be/s1' : weight of server s1 is not within 0 and 256 (300).");
   }
 
   @Test
@@ -101,7 +102,7 @@ class ConfigLoaderTest {
     LoadResult result = ConfigLoader.parse("r.cfg", "frontend fe\n mode http\n bind :80\n default_backend nope\n");
 
     assertThat(result.errors()).extracting(Diagnostic::toString)
-        .containsExactly("r.cfg:4: error: Proxy 'fe': unable to find required default_backend: 'nope'");
+        .containsExactly("r.cfg:4: error: Proxy 'fe': unable to find required default_backend: 'nope'.");
   }
 
   @Test
@@ -113,7 +114,7 @@ class ConfigLoaderTest {
           blah
         backend be
           mode http
-          server a 127.0.0.1:1 weight x
+          server a 127.0.0.1:1 weight 999
           timeout connect 5x
         """);
 
@@ -133,7 +134,7 @@ class ConfigLoaderTest {
 
     assertThat(result.hasErrors()).isFalse();
     assertThat(result.warnings()).extracting(Diagnostic::toString).contains(
-        "u.cfg:3: warning: 'option' is not supported yet; ignored",
+        "u.cfg:3: warning: 'option httpchk' is not supported yet; ignored",
         "u.cfg:4: warning: 'balance leastconn' is not supported yet; using 'roundrobin'");
     assertThat(result.orThrow().backend("be").orElseThrow().servers()).hasSize(1);
   }
@@ -189,7 +190,7 @@ class ConfigLoaderTest {
 
     assertThat(result.errors()).singleElement().satisfies(d -> {
       assertThat(d.location().line()).isEqualTo(4);
-      assertThat(d.message()).contains("already defined at s.cfg:3");
+      assertThat(d.message()).contains("another server named 'a' was already defined at line 3");
     });
   }
 
@@ -216,7 +217,8 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.load(a, b).config()).isPresent();
     LoadResult missing = ConfigLoader.load(a, dir.resolve("nope.cfg"));
     assertThat(missing.errors()).extracting(Diagnostic::toString)
-        .contains(dir.resolve("nope.cfg") + ":0: error: cannot read file: no such file");
+        .contains(dir.resolve("nope.cfg") + ":0: error: Could not open configuration file " + dir.resolve("nope.cfg")
+            + " : No such file or directory");
   }
 
   @Test

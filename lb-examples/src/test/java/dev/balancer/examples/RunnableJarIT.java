@@ -58,7 +58,7 @@ class RunnableJarIT {
 
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(output).isEqualTo(1);
-    assertThat(output).contains("haproxy.cfg:7: error: 'server app/s1' : unknown keyword 'chek' (did you mean 'check'?)");
+    assertThat(output).contains("parsing [haproxy.cfg:7] : 'server app/s1' : unknown keyword 'chek'; did you mean 'check' maybe ?");
   }
 
   @Test

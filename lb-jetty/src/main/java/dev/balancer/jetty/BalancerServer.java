@@ -54,8 +54,12 @@ public final class BalancerServer implements AutoCloseable {
   private final HttpConfiguration httpConfig = new HttpConfiguration();
   private final Map<BindKey, ServerConnector> connectors = new LinkedHashMap<>();
 
-  /** A listener's identity; {@code nth} tells apart repeated binds such as two {@code :0}. */
-  private record BindKey(String frontend, String host, int port, int nth) {}
+  /** A listener's identity: its address; {@code nth} tells apart repeated binds such as two {@code :0}. */
+  private record BindKey(String host, int port, int nth) {
+    String display() {
+      return (host.isEmpty() ? "*" : host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
 
   private BalancerServer(Config config) {
     this.balancer = Balancer.create(config);
@@ -101,7 +105,7 @@ public final class BalancerServer implements AutoCloseable {
   public synchronized List<Integer> ports(String frontend) {
     List<Integer> ports = new ArrayList<>();
     connectors.forEach((k, c) -> {
-      if (k.frontend.equals(frontend)) {
+      if (frontend.equals(c.getName())) {
         ports.add(c.getLocalPort());
       }
     });
@@ -118,60 +122,75 @@ public final class BalancerServer implements AutoCloseable {
   }
 
   /**
-   * Applies a new configuration without restarting: opens the new binds first (if one cannot be
+   * Applies a new configuration without restarting: binds the new addresses first (if one cannot be
    * bound, nothing changes and the exception says why), swaps the balancer's state in one step,
-   * then closes the binds that went away, letting their requests finish.
+   * starts accepting on the new addresses, then closes the ones that went away, letting their
+   * requests finish. A listener is identified by its address, so renaming a frontend or moving an
+   * address to another frontend keeps the socket.
    */
   public synchronized void apply(Config config) throws Exception {
     Objects.requireNonNull(config, "config");
-    Map<BindKey, Bind> wanted = binds(config);
-    List<BindKey> opened = new ArrayList<>();
+    Map<BindKey, String> wanted = binds(config);
+    Map<BindKey, ServerConnector> opened = new LinkedHashMap<>();
     try {
-      for (Map.Entry<BindKey, Bind> e : wanted.entrySet()) {
+      for (Map.Entry<BindKey, String> e : wanted.entrySet()) {
         if (!connectors.containsKey(e.getKey())) {
-          open(e.getKey(), config);
-          opened.add(e.getKey());
+          opened.put(e.getKey(), bind(e.getKey(), e.getValue(), config));
         }
       }
     } catch (Exception e) {
-      for (BindKey k : opened) {
-        close(k, Duration.ZERO);
-      }
+      opened.values().forEach(ServerConnector::close);
       throw e;
     }
     balancer.apply(config);
     servlet.setConnectTimeout(connectTimeout(config));
+    wanted.forEach((key, frontend) -> {
+      ServerConnector c = connectors.get(key);
+      if (c != null) {
+        c.setName(frontend);
+        c.setIdleTimeout(clientTimeout(config, frontend).toMillis());
+      }
+    });
+    for (Map.Entry<BindKey, ServerConnector> e : opened.entrySet()) {
+      accept(e.getKey(), e.getValue());
+    }
     for (BindKey k : List.copyOf(connectors.keySet())) {
       if (!wanted.containsKey(k)) {
         close(k, STOP_TIMEOUT);
-      } else {
-        connectors.get(k).setIdleTimeout(clientTimeout(config, k.frontend).toMillis());
       }
     }
   }
 
   private void openConnectors(Config config) throws Exception {
-    for (BindKey k : binds(config).keySet()) {
-      open(k, config);
+    for (Map.Entry<BindKey, String> e : binds(config).entrySet()) {
+      accept(e.getKey(), bind(e.getKey(), e.getValue(), config));
     }
   }
 
-  private void open(BindKey key, Config config) throws Exception {
+  /** Binds the address without accepting yet. */
+  private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
-    c.setName(key.frontend);
+    c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);
-    c.setIdleTimeout(clientTimeout(config, key.frontend).toMillis());
-    server.addConnector(c);
+    c.setIdleTimeout(clientTimeout(config, frontend).toMillis());
     try {
-      c.start();
+      c.open();
     } catch (Exception e) {
-      server.removeConnector(c);
-      throw new java.io.IOException("cannot bind " + (key.host.isEmpty() ? "*" : key.host) + ":" + key.port
-          + " for frontend '" + key.frontend + "': " + e.getMessage(), e);
+      c.close();
+      throw new java.io.IOException("cannot bind " + key.display() + " for frontend '" + frontend + "': "
+          + e.getMessage(), e);
+    }
+    return c;
+  }
+
+  private void accept(BindKey key, ServerConnector c) throws Exception {
+    server.addConnector(c);
+    if (!c.isStarted()) {
+      c.start();
     }
     connectors.put(key, c);
-    LOG.info("frontend '{}' listening on {}:{}", key.frontend, key.host.isEmpty() ? "*" : key.host, c.getLocalPort());
+    LOG.info("frontend '{}' listening on {}", c.getName(), key.display().replace(":0", ":" + c.getLocalPort()));
   }
 
   private void close(BindKey key, Duration grace) {
@@ -179,26 +198,28 @@ public final class BalancerServer implements AutoCloseable {
     if (c == null) {
       return;
     }
-    LOG.info("frontend '{}' stops listening on {}:{}", key.frontend, key.host.isEmpty() ? "*" : key.host, c.getLocalPort());
+    LOG.info("frontend '{}' stops listening on {}", c.getName(), key.display());
     c.shutdown().orTimeout(grace.toMillis() + 1, TimeUnit.MILLISECONDS).whenComplete((ok, failure) -> {
       try {
         c.stop();
       } catch (Exception e) {
-        LOG.warn("stopping the connector of {}:{}", key.host, key.port, e);
+        LOG.warn("stopping the listener on {}", key.display(), e);
       }
       server.removeConnector(c);
     });
   }
 
-  private static Map<BindKey, Bind> binds(Config config) {
-    Map<BindKey, Bind> m = new LinkedHashMap<>();
+  /** Every listening address of the configuration and the frontend it belongs to. */
+  private static Map<BindKey, String> binds(Config config) {
+    Map<BindKey, String> m = new LinkedHashMap<>();
     for (Frontend fe : config.frontends()) {
       for (Bind b : fe.binds()) {
+        String host = b.host().equals("0.0.0.0") ? "" : b.host();
         int nth = 0;
-        while (m.containsKey(new BindKey(fe.name(), b.host(), b.port(), nth))) {
+        while (m.containsKey(new BindKey(host, b.port(), nth))) {
           nth++;
         }
-        m.put(new BindKey(fe.name(), b.host(), b.port(), nth), b);
+        m.put(new BindKey(host, b.port(), nth), fe.name());
       }
     }
     return m;

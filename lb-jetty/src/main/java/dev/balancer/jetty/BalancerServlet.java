@@ -100,16 +100,19 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
       throws ServletException, IOException {
-    super.service(clientRequest, proxyResponse);
-    Lease lease = (Lease) clientRequest.getAttribute(LEASE);
-    if (lease == null) {
-      return;
-    }
-    if (clientRequest.isAsyncStarted()) {
-      // a safety net: the exchange's own callbacks release first in all but odd failure paths
-      clientRequest.getAsyncContext().addListener(new ReleaseOnEnd(lease));
-    } else {
-      lease.release();
+    try {
+      super.service(clientRequest, proxyResponse);
+    } finally {
+      Lease lease = (Lease) clientRequest.getAttribute(LEASE);
+      if (lease != null) {
+        if (clientRequest.isAsyncStarted()) {
+          // a safety net: the exchange's own callbacks release first in all but odd failure paths
+          clientRequest.getAsyncContext().addListener(new ReleaseOnEnd(lease));
+        } else {
+          // the exchange never started (a target the client library refused, say)
+          lease.release();
+        }
+      }
     }
   }
 

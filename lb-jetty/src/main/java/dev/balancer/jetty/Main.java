@@ -78,24 +78,26 @@ public final class Main implements Callable<Integer> {
     return serve();
   }
 
+  /** Checks like {@code haproxy -c}: same line shapes, same closing lines, same exit codes. */
   private int check() {
     LoadResult result = ConfigLoader.load(files);
     for (Diagnostic d : result.diagnostics()) {
-      err.println(d);
+      err.println(d.toHaproxyFormat());
     }
+    String pid = " (" + ProcessHandle.current().pid() + ") : config : ";
     if (result.hasErrors()) {
-      err.println("Fatal errors found in configuration (" + result.errors().size() + " error(s)).");
+      err.println("[ALERT]   " + pid + "Fatal errors found in configuration.");
       return 1;
     }
     if (!hasListener(result.orThrow())) {
       err.println("Configuration file has no error but will not start (no listener) => exit(2).");
       return 2;
     }
+    if (!result.warnings().isEmpty()) {
+      err.println("Warnings were found.");
+    }
     if (!quiet) {
       out.println("Configuration file is valid");
-      if (!result.warnings().isEmpty()) {
-        out.println("Warnings were found.");
-      }
     }
     return 0;
   }

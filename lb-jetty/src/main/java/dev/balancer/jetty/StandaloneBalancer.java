@@ -49,6 +49,7 @@ public final class StandaloneBalancer implements AutoCloseable {
   /** As {@link #start(List)}, comparing the files' content every {@code pollInterval}. */
   public static StandaloneBalancer start(List<Path> files, Duration pollInterval) throws Exception {
     Objects.requireNonNull(files, "files");
+    byte[] digest = FileWatcher.digest(files);
     LoadResult loaded = ConfigLoader.load(files);
     for (Diagnostic d : loaded.warnings()) {
       LOG.warn("{}", d);
@@ -56,7 +57,7 @@ public final class StandaloneBalancer implements AutoCloseable {
     BalancerServer server = BalancerServer.start(loaded.orThrow());
     try {
       ConfigReloader reloader = new ConfigReloader(files, server);
-      FileWatcher watcher = new FileWatcher(files, reloader::reload, pollInterval);
+      FileWatcher watcher = new FileWatcher(files, reloader::reload, pollInterval, digest);
       return new StandaloneBalancer(server, reloader, watcher);
     } catch (Exception e) {
       server.close();

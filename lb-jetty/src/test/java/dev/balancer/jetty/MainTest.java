@@ -45,6 +45,22 @@ class MainTest {
   }
 
   @Test
+  void checkPrintsWarningsInHaproxyShapeAndStillExitsZero() throws Exception {
+    Path cfg = write("warn.cfg", """
+        frontend fe
+          mode http
+          bind 127.0.0.1:8080
+          option httplog
+        """);
+
+    assertThat(run("-c", "-f", cfg.toString())).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("[WARNING]", "config : parsing [" + cfg + ":4] : 'option httplog' is not supported yet; ignored")
+        .contains("Warnings were found.");
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("Configuration file is valid\n");
+  }
+
+  @Test
   void checkOfFileWithUnknownKeywordPrintsFileLineAndExitsOne() throws Exception {
     Path cfg = write("bad.cfg", """
         frontend fe
@@ -58,8 +74,8 @@ class MainTest {
 
     assertThat(run("-c", "-f", cfg.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains(cfg + ":7: error: 'server be/s1' : unknown keyword 'wieght' (did you mean 'weight'?)")
-        .contains("Fatal errors found in configuration");
+        .contains("[ALERT]", "config : parsing [" + cfg + ":7] : 'server be/s1' : unknown keyword 'wieght'; did you mean 'weight' maybe ?")
+        .contains("Fatal errors found in configuration.");
     assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
   }
 
@@ -82,6 +98,6 @@ class MainTest {
   @Test
   void missingFileIsNamed() {
     assertThat(run("-c", "-f", dir.resolve("nope.cfg").toString())).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("nope.cfg:0: error: cannot read file: no such file");
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("[ALERT]", "Could not open configuration file " + dir.resolve("nope.cfg") + " : No such file or directory");
   }
 }

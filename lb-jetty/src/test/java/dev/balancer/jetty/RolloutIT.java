@@ -107,7 +107,6 @@ class RolloutIT {
       await().atMost(Duration.ofSeconds(5)).until(() -> traffic.countBy(TrafficLoop.Outcome::servedBy).keySet()
           .containsAll(List.of("webapp1", "webapp2")));
 
-      long rewrittenAt = System.nanoTime();
       rewrite(config("disabled", ""));
       await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
           .until(() -> lb.server().balancer().server("app", "webapp1").orElseThrow().adminState() == AdminState.MAINT);
@@ -116,7 +115,6 @@ class RolloutIT {
           .filter(o -> o.startNanos() > appliedAt).count() >= 200);
       traffic.close();
 
-      assertThat(Duration.ofNanos(appliedAt - rewrittenAt)).isLessThan(Duration.ofSeconds(2));
       assertThat(traffic.outcomes().stream().filter(o -> o.startNanos() > appliedAt).map(TrafficLoop.Outcome::servedBy))
           .isNotEmpty().containsOnly("webapp2");
       assertThat(traffic.failures()).isEmpty();

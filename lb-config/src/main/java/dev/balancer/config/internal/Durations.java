@@ -15,6 +15,11 @@ final class Durations {
    * @throws IllegalArgumentException with HAProxy's wording when the value is malformed
    */
   static Duration parse(String text, String what) {
+    return parse(text, what, ChronoUnit.MILLIS);
+  }
+
+  /** Parses a time value whose bare number counts in {@code bareUnit} (seconds for a few keywords). */
+  static Duration parse(String text, String what, ChronoUnit bareUnit) {
     int i = 0;
     while (i < text.length() && Character.isDigit(text.charAt(i))) {
       i++;
@@ -34,7 +39,8 @@ final class Durations {
     String unit = text.substring(i);
     ChronoUnit u =
         switch (unit) {
-          case "", "ms" -> ChronoUnit.MILLIS;
+          case "" -> bareUnit;
+          case "ms" -> ChronoUnit.MILLIS;
           case "us" -> ChronoUnit.MICROS;
           case "s" -> ChronoUnit.SECONDS;
           case "m" -> ChronoUnit.MINUTES;
@@ -43,6 +49,16 @@ final class Durations {
           default -> throw new IllegalArgumentException(
               "unexpected character '" + unit.charAt(0) + "' in '" + what + "'");
         };
-    return Duration.of(value, u);
+    Duration d;
+    try {
+      d = Duration.of(value, u);
+      if (d.toMillis() > Integer.MAX_VALUE) {
+        throw new ArithmeticException();
+      }
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("timer overflow in argument '" + text + "' to '" + what
+          + "' (maximum value is 2147483647 ms or ~24.8 days)");
+    }
+    return d;
   }
 }

@@ -4,22 +4,26 @@ import dev.balancer.config.Diagnostic;
 import dev.balancer.config.LoadResult;
 import dev.balancer.config.Location;
 import dev.balancer.config.Severity;
+import dev.balancer.config.internal.Keywords.ProxyKeyword;
+import dev.balancer.config.internal.ProxyBuilder.Ref;
 import dev.balancer.config.model.Backend;
-import dev.balancer.config.model.Balance;
-import dev.balancer.config.model.Bind;
 import dev.balancer.config.model.Config;
 import dev.balancer.config.model.Frontend;
+import dev.balancer.config.model.Global;
 import dev.balancer.config.model.Server;
-import dev.balancer.config.model.Timeouts;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -27,21 +31,51 @@ import java.util.regex.Pattern;
  * Reads one or more files as one HAProxy configuration. Feed it with {@link #parse}, then call
  * {@link #finish} once: it validates the whole model (references between sections, duplicate
  * names) and returns it with every diagnostic.
+ *
+ * <p>The proxy keywords themselves are read by {@link ProxyParser}; this class handles lines,
+ * conditional blocks, sections, the {@code global} section and cross-section validation.
  */
 public final class Parser {
 
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]+");
+  static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]+");
 
+  private final Map<String, String> environment;
   private final Tokenizer tokenizer;
   private final List<Diagnostic> diagnostics = new ArrayList<>();
-  private final Map<String, Proxy> namedDefaults = new HashMap<>();
-  private final List<Proxy> proxies = new ArrayList<>();
+  private final Map<String, ProxyBuilder> namedDefaults = new HashMap<>();
+  private final List<ProxyBuilder> proxies = new ArrayList<>();
   private final Set<String> warnedOnce = new HashSet<>();
+  private final Deque<Block> blocks = new ArrayDeque<>();
+  private final ProxyParser proxyParser = new ProxyParser(this);
 
-  private Proxy lastDefaults = Proxy.builtIn();
-  private Proxy current;
+  private ProxyBuilder lastDefaults = ProxyBuilder.builtIn();
+  private ProxyBuilder current;
   private String currentKind;
+  private String currentSectionName = "";
   private boolean sawSection;
+  private String file = "";
+  private int lineNumber;
+
+  private OptionalInt globalMaxconn = OptionalInt.empty();
+  private OptionalInt globalNbthread = OptionalInt.empty();
+  private Optional<Duration> hardStopAfter = Optional.empty();
+  private Optional<String> serverStateFile = Optional.empty();
+
+  /** An open {@code .if} block. */
+  private static final class Block {
+    final Location opened;
+    final boolean parentActive;
+    boolean active;
+    boolean taken;
+    boolean sawElse;
+
+    Block(Location opened, boolean parentActive, boolean condition) {
+      this.opened = opened;
+      this.parentActive = parentActive;
+      this.active = parentActive && condition;
+      this.taken = condition;
+    }
+  }
 
   /** A parser that expands variables from the process environment. */
   public Parser() {
@@ -50,59 +84,168 @@ public final class Parser {
 
   /** A parser that expands variables from the given map. */
   public Parser(Map<String, String> environment) {
-    this.tokenizer = Tokenizer.withEnvironment(environment);
+    this.environment = Map.copyOf(environment);
+    this.tokenizer = new Tokenizer(this::variable);
   }
 
-  /** Records an error found outside the text (an unreadable file, say). */
+  private String variable(String name) {
+    return switch (name) {
+      case ".FILE" -> file;
+      case ".LINE" -> String.valueOf(lineNumber);
+      case ".SECTION" -> currentSectionName;
+      default -> environment.get(name);
+    };
+  }
+
+  Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** Records an error. */
   public void error(Location location, String message) {
     diagnostics.add(new Diagnostic(Severity.ERROR, location, message));
   }
 
-  private void warning(Location location, String message) {
+  void warning(Location location, String message) {
     diagnostics.add(new Diagnostic(Severity.WARNING, location, message));
   }
 
+  /** A warning printed once per key (the same unsupported option on many servers, say). */
+  void warnOnce(String key, Location location, String message) {
+    if (warnedOnce.add(key)) {
+      warning(location, message);
+    }
+  }
+
   /** Parses the text of one file; sections do not continue across files. */
-  public void parse(String file, String text) {
+  public void parse(String fileName, String text) {
     closeSection();
     sawSection = false;
+    file = fileName;
     String[] lines = text.split("\n", -1);
+    int depth = blocks.size();
     for (int i = 0; i < lines.length; i++) {
-      Location at = new Location(file, i + 1);
+      lineNumber = i + 1;
+      Location at = new Location(fileName, lineNumber);
       List<String> words;
       try {
         words = tokenizer.split(lines[i]);
       } catch (Tokenizer.TokenizeException e) {
-        error(at, e.getMessage() + " at position " + (e.column + 1));
+        if (active()) {
+          error(at, e.getMessage() + " at position " + (e.column + 1) + ": " + lines[i].strip());
+        }
         continue;
       }
       if (!words.isEmpty()) {
         line(at, words);
       }
     }
+    int last = Math.max(1, lines.length - (text.endsWith("\n") ? 1 : 0));
+    while (blocks.size() > depth) {
+      Block b = blocks.pop();
+      error(new Location(fileName, last), "non-terminated '.if' block (opened at line " + b.opened.line() + ").");
+    }
     closeSection();
+  }
+
+  private boolean active() {
+    return blocks.isEmpty() || blocks.peek().active;
   }
 
   private void line(Location at, List<String> words) {
     String keyword = words.get(0);
+    List<String> args = words.subList(1, words.size());
+    if (keyword.startsWith(".") && directive(at, keyword, args)) {
+      return;
+    }
+    if (!active()) {
+      return;
+    }
     if (Keywords.SECTIONS.contains(keyword) || Keywords.IGNORED_SECTIONS.contains(keyword)) {
-      openSection(at, keyword, words.subList(1, words.size()));
+      openSection(at, keyword, args);
       return;
     }
     if (!sawSection) {
-      error(at, "unknown keyword '" + keyword + "' out of section");
+      error(at, "unknown keyword '" + keyword + "' out of section.");
       return;
     }
     switch (currentKind) {
-      case "global" -> globalKeyword(at, keyword);
+      case "global" -> globalKeyword(at, keyword, args);
       case "defaults", "frontend", "backend", "listen" -> {
         if (current != null) {
-          proxyKeyword(at, keyword, words.subList(1, words.size()));
+          proxyParser.keyword(current, at, keyword, args);
         }
       }
       default -> {
-        // an ignored section: its content was reported once, when it opened
+        // the content of a section we do not use was reported once, when it opened
       }
+    }
+  }
+
+  /** Handles {@code .if} and friends; returns false for a word that is not a directive. */
+  private boolean directive(Location at, String keyword, List<String> args) {
+    switch (keyword) {
+      case ".if" -> blocks.push(new Block(at, active(), active() && condition(at, args)));
+      case ".elif" -> {
+        Block b = blocks.peek();
+        if (b == null || b.sawElse) {
+          error(at, "'.elif' without a matching '.if'");
+          return true;
+        }
+        boolean c = !b.taken && b.parentActive && condition(at, args);
+        b.active = b.parentActive && c;
+        b.taken |= c;
+      }
+      case ".else" -> {
+        Block b = blocks.peek();
+        if (b == null || b.sawElse) {
+          error(at, "'.else' without a matching '.if'");
+          return true;
+        }
+        b.sawElse = true;
+        b.active = b.parentActive && !b.taken;
+        b.taken = true;
+      }
+      case ".endif" -> {
+        if (blocks.isEmpty()) {
+          error(at, "'.endif' without a matching '.if'");
+        } else {
+          blocks.pop();
+        }
+      }
+      case ".notice" -> {
+        if (active()) {
+          diagnostics.add(new Diagnostic(Severity.NOTICE, at, String.join(" ", args)));
+        }
+      }
+      case ".warning" -> {
+        if (active()) {
+          warning(at, String.join(" ", args));
+        }
+      }
+      case ".alert" -> {
+        if (active()) {
+          error(at, String.join(" ", args));
+        }
+      }
+      case ".diag" -> {
+        // printed by HAProxy only with -dD: nothing to report
+      }
+      default -> {
+        if (active()) {
+          error(at, "unknown directive '" + keyword + "'");
+        }
+      }
+    }
+    return true;
+  }
+
+  private boolean condition(Location at, List<String> args) {
+    try {
+      return CondExpr.evaluate(args, environment::containsKey);
+    } catch (IllegalArgumentException e) {
+      error(at, "failed to evaluate condition: " + e.getMessage());
+      return false;
     }
   }
 
@@ -110,6 +253,7 @@ public final class Parser {
     closeSection();
     sawSection = true;
     currentKind = kind;
+    currentSectionName = kind;
     if (kind.equals("global")) {
       return;
     }
@@ -124,22 +268,28 @@ public final class Parser {
       name = args.get(i++);
     }
     if (!defaults && name.isEmpty()) {
-      error(at, "'" + kind + "' expects a name");
+      error(at, "'" + kind + "' expects <name> as an argument.");
       name = "<unnamed@" + at.line() + ">";
     } else if (!name.isEmpty() && !NAME.matcher(name).matches()) {
-      error(at, "invalid name '" + name + "' for '" + kind + "': only letters, digits, '-', '_', '.' and ':' are allowed");
+      error(at, "character '" + firstBadChar(name) + "' is not permitted in '" + kind + "' name '" + name + "'.");
     }
-    Proxy base = lastDefaults;
+    currentSectionName = name;
+    ProxyBuilder base = lastDefaults;
+    boolean from = false;
     if (i < args.size() && args.get(i).equals("from")) {
+      from = true;
       if (i + 1 >= args.size()) {
         error(at, "'from' expects the name of a defaults section");
       } else {
-        String from = args.get(i + 1);
-        Proxy named = namedDefaults.get(from);
+        String fromName = args.get(i + 1);
+        ProxyBuilder named = namedDefaults.get(fromName);
         if (named == null) {
-          error(at, "defaults section '" + from + "' not found for " + kind + " '" + name + "'");
+          error(at, "defaults section '" + fromName + "' not found for " + kind + " '" + name + "'.");
         } else {
           base = named;
+          if (named.hasRules && defaults) {
+            error(at, "defaults section '" + fromName + "' has rules: no defaults section may inherit from it.");
+          }
         }
         i += 2;
       }
@@ -148,13 +298,23 @@ public final class Parser {
       error(at, "unexpected argument '" + args.get(i) + "' after the name of " + kind + " '" + name + "'");
     }
     // every defaults section starts again from the built-in defaults, unless it says 'from'
-    Proxy start = defaults && !(args.contains("from")) ? Proxy.builtIn() : base;
+    ProxyBuilder start = defaults && !from ? ProxyBuilder.builtIn() : base;
     current = start.copyAs(kind, name, at);
+    current.hasRules = defaults && start.hasRules;
+  }
+
+  private static char firstBadChar(String name) {
+    for (char c : name.toCharArray()) {
+      if (!NAME.matcher(String.valueOf(c)).matches()) {
+        return c;
+      }
+    }
+    return '?';
   }
 
   private void closeSection() {
     if (current != null) {
-      if (current.kind.equals("defaults")) {
+      if (current.isDefaults()) {
         lastDefaults = current;
         if (!current.name.isEmpty()) {
           namedDefaults.put(current.name, current);
@@ -167,397 +327,142 @@ public final class Parser {
     currentKind = null;
   }
 
-  private void globalKeyword(Location at, String keyword) {
-    if (Keywords.isGlobalKeyword(keyword)) {
-      warning(at, "global keyword '" + keyword + "' is not supported yet; ignored");
-    } else {
-      unknown(at, keyword, "'global' section", Keywords.GLOBAL);
-    }
-  }
-
-  private void unknown(Location at, String keyword, String where, Set<String> known) {
-    String hint = Suggestions.closest(keyword, known).map(s -> " (did you mean '" + s + "'?)").orElse("");
-    error(at, "unknown keyword '" + keyword + "' in " + where + hint);
-  }
-
-  private void proxyKeyword(Location at, String keyword, List<String> args) {
-    Proxy p = current;
-    switch (keyword) {
-      case "mode" -> {
-        if (args.size() != 1) {
-          error(at, "'mode' expects one of 'http', 'tcp' or 'health'");
-        } else if (args.get(0).equals("http")) {
-          p.mode = Optional.of("http");
-        } else if (args.get(0).equals("tcp") || args.get(0).equals("health")) {
-          p.mode = Optional.of(args.get(0));
-          error(at, "'mode " + args.get(0) + "' is not supported: Balancer proxies HTTP only (use 'mode http')");
-        } else {
-          error(at, "unknown proxy mode '" + args.get(0) + "'");
-        }
-      }
-      case "bind" -> {
-        if (allowed(at, keyword, "frontend", "listen")) {
-          bind(at, args);
-        }
-      }
-      case "default_backend" -> {
-        if (allowed(at, keyword, "defaults", "frontend", "listen")) {
-          if (args.size() != 1) {
-            error(at, "'default_backend' expects a backend name");
-          } else {
-            p.defaultBackend = Optional.of(new Ref(args.get(0), at));
-          }
-        }
-      }
-      case "balance" -> {
-        if (allowed(at, keyword, "defaults", "backend", "listen")) {
-          balance(at, args);
-        }
-      }
-      case "timeout" -> timeout(at, args);
-      case "server" -> {
-        if (allowed(at, keyword, "backend", "listen")) {
-          server(at, args);
-        }
-      }
-      default -> {
-        if (Keywords.PROXY.contains(keyword)) {
-          warning(at, "'" + keyword + "' is not supported yet; ignored");
-        } else {
-          unknown(at, keyword, "'" + p.kind + "' section", Keywords.PROXY);
-        }
-      }
-    }
-  }
-
-  private boolean allowed(Location at, String keyword, String... kinds) {
-    for (String k : kinds) {
-      if (k.equals(current.kind)) {
-        return true;
-      }
-    }
-    error(at, "'" + keyword + "' is not allowed in a '" + current.kind + "' section");
-    return false;
-  }
-
-  private void balance(Location at, List<String> args) {
-    if (args.isEmpty()) {
-      error(at, "'balance' expects an algorithm");
+  private void globalKeyword(Location at, String keyword, List<String> args) {
+    if (!Keywords.isGlobalKeyword(keyword)) {
+      String hint = Suggestions.closest(keyword, Keywords.GLOBAL).map(s -> "; did you mean '" + s + "' maybe ?").orElse("");
+      error(at, "unknown keyword '" + keyword + "' in 'global' section" + hint);
       return;
     }
-    String algo = args.get(0);
-    String bare = algo.contains("(") ? algo.substring(0, algo.indexOf('(')) : algo;
-    if (algo.equals("roundrobin")) {
-      current.balance = Balance.ROUND_ROBIN;
-      if (args.size() > 1) {
-        error(at, "'balance roundrobin' takes no argument, found '" + args.get(1) + "'");
-      }
-    } else if (Keywords.BALANCE_ALGORITHMS.contains(bare)) {
-      warning(at, "'balance " + algo + "' is not supported yet; using 'roundrobin'");
-      current.balance = Balance.ROUND_ROBIN;
-    } else {
-      String hint = Suggestions.closest(bare, Keywords.BALANCE_ALGORITHMS)
-          .map(s -> " (did you mean '" + s + "'?)").orElse("");
-      error(at, "unknown balance algorithm '" + algo + "'" + hint);
-    }
-  }
-
-  private void timeout(Location at, List<String> args) {
-    if (args.isEmpty() || !Keywords.TIMEOUTS.contains(args.get(0))) {
-      String what = args.isEmpty() ? "" : " '" + args.get(0) + "'";
-      String hint = args.isEmpty() ? "" : Suggestions.closest(args.get(0), Keywords.TIMEOUTS)
-          .map(s -> " (did you mean '" + s + "'?)").orElse("");
-      error(at, "unknown timeout" + what + hint + "; expects one of " + String.join(", ", Keywords.TIMEOUTS.stream().sorted().toList()));
-      return;
-    }
-    String name = args.get(0);
-    if (args.size() != 2) {
-      error(at, "'timeout " + name + "' expects one time value");
-      return;
-    }
-    Duration d;
     try {
-      d = Durations.parse(args.get(1), "timeout " + name);
+      switch (keyword) {
+        case "maxconn" -> globalMaxconn = OptionalInt.of(positiveInt(args, keyword));
+        case "nbthread" -> globalNbthread = OptionalInt.of(positiveInt(args, keyword));
+        case "hard-stop-after" -> hardStopAfter = Optional.of(Durations.parse(arg(args, keyword), keyword));
+        case "server-state-file" -> serverStateFile = Optional.of(arg(args, keyword));
+        default -> {
+          // known to HAProxy, not read here
+        }
+      }
     } catch (IllegalArgumentException e) {
       error(at, e.getMessage());
       return;
     }
-    Timeouts t = current.timeouts;
-    switch (name) {
-      case "connect" -> current.timeouts = t.withConnect(d);
-      case "client" -> current.timeouts = t.withClient(d);
-      case "server" -> current.timeouts = t.withServer(d);
-      default -> warning(at, "'timeout " + name + "' is not supported yet; ignored");
-    }
+    warning(at, "global keyword '" + keyword + "' is not supported yet; ignored");
   }
 
-  private void bind(Location at, List<String> args) {
+  private static String arg(List<String> args, String keyword) {
     if (args.isEmpty()) {
-      error(at, "'bind' expects [address]:port");
-      return;
+      throw new IllegalArgumentException("'" + keyword + "' expects an argument.");
     }
-    for (String part : args.get(0).split(",", -1)) {
-      parseBindAddress(at, part);
-    }
-    for (int i = 1; i < args.size(); i++) {
-      String opt = args.get(i);
-      Integer arity = Keywords.BIND_OPTIONS.get(opt);
-      if (arity == null) {
-        String hint = Suggestions.closest(opt, Keywords.BIND_OPTIONS.keySet())
-            .map(s -> " (did you mean '" + s + "'?)").orElse("");
-        error(at, "unknown keyword '" + opt + "' in bind '" + args.get(0) + "'" + hint);
-        return;
-      }
-      if (arity > 0 && i + arity >= args.size()) {
-        error(at, "bind option '" + opt + "' expects an argument");
-        return;
-      }
-      if (opt.equals("ssl")) {
-        error(at, "bind option 'ssl' is not supported yet: Balancer serves plain HTTP only");
-      } else {
-        warning(at, "bind option '" + opt + "' is not supported yet; ignored");
-      }
-      i += arity;
-    }
+    return args.get(0);
   }
 
-  private void parseBindAddress(Location at, String text) {
-    HostPort hp = HostPort.parse(text);
-    if (hp == null || hp.port.isEmpty()) {
-      error(at, "invalid bind address '" + text + "': expects [address]:port");
-      return;
-    }
-    String host = hp.host.equals("*") ? "" : hp.host;
-    String portSpec = hp.port;
-    int dash = portSpec.indexOf('-');
-    int from;
-    int to;
+  private static int positiveInt(List<String> args, String keyword) {
+    String v = arg(args, keyword);
     try {
-      if (dash > 0) {
-        from = Integer.parseInt(portSpec.substring(0, dash));
-        to = Integer.parseInt(portSpec.substring(dash + 1));
-      } else {
-        from = to = Integer.parseInt(portSpec);
+      int n = Integer.parseInt(v);
+      if (n > 0) {
+        return n;
       }
-    } catch (NumberFormatException e) {
-      error(at, "invalid port '" + portSpec + "' in bind address '" + text + "'");
-      return;
+    } catch (NumberFormatException ignored) {
+      // reported below
     }
-    if (from < 0 || to > 65535 || from > to) {
-      error(at, "invalid port range '" + portSpec + "' in bind address '" + text + "'");
-      return;
-    }
-    for (int port = from; port <= to; port++) {
-      current.binds.add(new Bind(host, port, at));
-    }
-  }
-
-  private void server(Location at, List<String> args) {
-    if (args.size() < 2) {
-      error(at, "'server' expects <name> and <address>[:port]");
-      return;
-    }
-    String name = args.get(0);
-    String where = "'server " + current.name + "/" + name + "'";
-    if (!NAME.matcher(name).matches()) {
-      error(at, where + " : invalid server name");
-      return;
-    }
-    HostPort hp = HostPort.parse(args.get(1));
-    int port = 0;
-    if (hp == null) {
-      error(at, where + " : unsupported address '" + args.get(1) + "' (expects host:port, [ipv6]:port or ipv6@addr:port)");
-    } else if (hp.port.isEmpty() || hp.port.startsWith("+") || hp.port.startsWith("-")) {
-      error(at, where + " : address '" + args.get(1) + "' has no fixed port; HAProxy would use the client's destination port, which Balancer does not support");
-    } else {
-      try {
-        port = Integer.parseInt(hp.port);
-      } catch (NumberFormatException e) {
-        port = -1;
-      }
-      if (port < 1 || port > 65535) {
-        error(at, where + " : invalid port '" + hp.port + "'");
-      }
-    }
-    int weight = Server.DEFAULT_WEIGHT;
-    boolean check = false;
-    boolean disabled = false;
-    for (int i = 2; i < args.size(); i++) {
-      String opt = args.get(i);
-      Integer arity = Keywords.SERVER_OPTIONS.get(opt);
-      if (arity == null) {
-        String hint = Suggestions.closest(opt, Keywords.SERVER_OPTIONS.keySet())
-            .map(s -> " (did you mean '" + s + "'?)").orElse("");
-        error(at, where + " : unknown keyword '" + opt + "'" + hint);
-        return;
-      }
-      if (arity > 0 && i + arity >= args.size()) {
-        error(at, where + " : '" + opt + "' expects an argument");
-        return;
-      }
-      switch (opt) {
-        case "check" -> check = true;
-        case "no-check" -> check = false;
-        case "disabled" -> disabled = true;
-        case "enabled" -> disabled = false;
-        case "weight" -> {
-          String w = args.get(i + 1);
-          try {
-            weight = Integer.parseInt(w);
-          } catch (NumberFormatException e) {
-            error(at, where + " : invalid weight '" + w + "': expects an integer between 0 and 256");
-            return;
-          }
-          if (weight < 0 || weight > Server.MAX_WEIGHT) {
-            error(at, where + " : weight of server " + name + " is not within 0 and 256 (" + weight + ")");
-            return;
-          }
-        }
-        default -> warning(at, where + " : option '" + opt + "' is not supported yet; ignored");
-      }
-      i += arity;
-    }
-    if (check && warnedOnce.add("check")) {
-      warning(at, where + " : health checks ('check') are not implemented yet: servers are always considered up");
-    }
-    for (Server s : current.servers) {
-      if (s.name().equals(name)) {
-        error(at, where + " : another server named '" + name + "' was already defined at " + s.location());
-        return;
-      }
-    }
-    if (hp != null && port >= 1 && port <= 65535) {
-      current.servers.add(new Server(name, hp.host, port, weight, check, disabled, at));
-    }
+    throw new IllegalArgumentException("'" + keyword + "' expects a positive integer, not '" + v + "'.");
   }
 
   /** Validates references and names across the whole configuration, then builds the model. */
   public LoadResult finish() {
     closeSection();
-    Map<String, Proxy> frontends = new LinkedHashMap<>();
-    Map<String, Proxy> backends = new LinkedHashMap<>();
-    for (Proxy p : proxies) {
-      boolean fe = p.kind.equals("frontend") || p.kind.equals("listen");
-      boolean be = p.kind.equals("backend") || p.kind.equals("listen");
-      if (fe) {
-        Proxy other = frontends.putIfAbsent(p.name, p);
-        if (other != null) {
-          error(p.location, "a frontend or listen section named '" + p.name + "' was already defined at " + other.location);
-        }
+    Map<String, ProxyBuilder> frontends = new LinkedHashMap<>();
+    Map<String, ProxyBuilder> backends = new LinkedHashMap<>();
+    for (ProxyBuilder p : proxies) {
+      // HAProxy 2.6 compares a new frontend or listen with the proxies that can accept, and a new
+      // backend with those that can serve (so 'backend x' then 'listen x' passes, the reverse fails)
+      boolean fe = p.hasFrontendCap();
+      ProxyBuilder other = fe ? frontends.get(p.name) : backends.get(p.name);
+      if (other != null) {
+        error(p.location, display(p) + " has the same name as " + display(other) + " declared at " + other.location + ".");
+        continue;
       }
-      if (be) {
-        Proxy other = backends.putIfAbsent(p.name, p);
-        if (other != null) {
-          error(p.location, "a backend or listen section named '" + p.name + "' was already defined at " + other.location);
+      if (fe) {
+        frontends.put(p.name, p);
+      }
+      if (p.hasBackendCap()) {
+        ProxyBuilder shadowed = backends.putIfAbsent(p.name, p);
+        if (shadowed != null) {
+          warning(p.location, display(p) + " has the same name as " + display(shadowed) + " declared at "
+              + shadowed.location + "; requests for backend '" + p.name + "' go to the first one");
         }
       }
       if (p.mode.isEmpty()) {
-        warning(p.location, p.kind + " '" + p.name + "' sets no 'mode': HAProxy would run it in 'mode tcp'; Balancer proxies it as 'mode http'");
+        warnOnce("mode", p.location, p.kind + " '" + p.name + "' sets no 'mode': HAProxy would run it in 'mode tcp'; Balancer proxies it as 'mode http'");
       }
     }
     List<Frontend> fes = new ArrayList<>();
-    for (Proxy p : frontends.values()) {
-      Optional<String> target = p.defaultBackend.map(r -> r.name);
-      if (p.kind.equals("listen")) {
-        target = Optional.of(p.name);
-      } else if (p.defaultBackend.isPresent() && !backends.containsKey(p.defaultBackend.get().name)) {
-        Ref r = p.defaultBackend.get();
-        error(r.location, "Proxy '" + p.name + "': unable to find required default_backend: '" + r.name + "'");
-      }
-      if (p.binds.isEmpty()) {
+    for (ProxyBuilder p : frontends.values()) {
+      List<Ref> refs = new ArrayList<>();
+      p.defaultBackend.ifPresent(refs::add);
+      p.useBackends.stream().filter(r -> !r.dynamic()).forEach(r -> refs.add(new Ref(r.backend(), r.location())));
+      checkRefs(p, refs, backends.keySet());
+      if (p.binds.isEmpty() && p.kind.equals("frontend")) {
         warning(p.location, "Proxy '" + p.name + "' has no 'bind' directive. Please declare it as a backend if this was intended.");
       }
       if (p.timeouts.client().isEmpty()) {
         warning(p.location, "missing timeouts for " + p.kind + " '" + p.name + "': 'timeout client' is not set; client connections may stay open for ever");
       }
-      fes.add(new Frontend(p.name, p.location, p.binds, target, p.timeouts));
+      fes.add(p.toFrontend());
+    }
+    for (ProxyBuilder p : backends.values()) {
+      checkRefs(p, p.ignoredBackendRefs, backends.keySet());
     }
     List<Backend> bes = new ArrayList<>();
-    for (Proxy p : backends.values()) {
+    for (ProxyBuilder p : backends.values()) {
       if (p.timeouts.connect().isEmpty() || p.timeouts.server().isEmpty()) {
         warning(p.location, "missing timeouts for " + p.kind + " '" + p.name + "': 'timeout connect' and 'timeout server' should be set");
       }
-      bes.add(new Backend(p.name, p.location, p.balance, p.timeouts, p.servers));
+      checkServers(p, backends);
+      bes.add(p.toBackend());
     }
-    List<Diagnostic> sorted = new ArrayList<>(diagnostics);
-    // stable: keeps the order of discovery within a line, files in the order read
     List<String> fileOrder = diagnostics.stream().map(d -> d.location().file()).distinct().toList();
+    List<Diagnostic> sorted = new ArrayList<>(diagnostics);
     sorted.sort(Comparator.comparing((Diagnostic d) -> fileOrder.indexOf(d.location().file()))
         .thenComparingInt(d -> d.location().line()));
     boolean errors = sorted.stream().anyMatch(Diagnostic::isError);
-    return new LoadResult(errors ? Optional.empty() : Optional.of(new Config(fes, bes)), sorted);
+    Global global = new Global(globalMaxconn, globalNbthread, hardStopAfter, serverStateFile);
+    return new LoadResult(errors ? Optional.empty() : Optional.of(new Config(global, fes, bes)), sorted);
   }
 
-  private record Ref(String name, Location location) {}
+  private static String display(ProxyBuilder p) {
+    return (p.kind.equals("listen") ? "proxy" : p.kind) + " '" + p.name + "'";
+  }
 
-  /** The settings of a proxy or defaults section while it is being read. */
-  private static final class Proxy {
-    String kind;
-    String name;
-    Location location;
-    Optional<String> mode = Optional.empty();
-    Balance balance = Balance.ROUND_ROBIN;
-    Timeouts timeouts = Timeouts.NONE;
-    Optional<Ref> defaultBackend = Optional.empty();
-    final List<Bind> binds = new ArrayList<>();
-    final List<Server> servers = new ArrayList<>();
-
-    static Proxy builtIn() {
-      Proxy p = new Proxy();
-      p.kind = "defaults";
-      p.name = "";
-      p.location = Location.UNKNOWN;
-      return p;
-    }
-
-    /** A new section that inherits what a defaults section may carry. */
-    Proxy copyAs(String kind, String name, Location location) {
-      Proxy p = new Proxy();
-      p.kind = kind;
-      p.name = name;
-      p.location = location;
-      p.mode = mode;
-      p.balance = balance;
-      p.timeouts = timeouts;
-      p.defaultBackend = kind.equals("backend") ? Optional.empty() : defaultBackend;
-      return p;
+  private void checkRefs(ProxyBuilder p, List<Ref> refs, Collection<String> backends) {
+    for (Ref r : refs) {
+      if (!backends.contains(r.name())) {
+        String which = p.useBackends.stream().anyMatch(u -> u.location().equals(r.location()) && u.backend().equals(r.name()))
+            ? "use_backend" : "default_backend";
+        String hint = Suggestions.closest(r.name(), backends).map(s -> " (did you mean '" + s + "'?)").orElse("");
+        error(r.location(), "Proxy '" + p.name + "': unable to find required " + which + ": '" + r.name() + "'." + hint);
+      }
     }
   }
 
-  /** {@code host:port}, {@code [v6]:port}, {@code ipv6@v6:port}, {@code ipv4@host:port}. */
-  private record HostPort(String host, String port) {
-    static HostPort parse(String text) {
-      String t = text;
-      if (t.startsWith("ipv4@")) {
-        t = t.substring(5);
-      } else if (t.startsWith("ipv6@")) {
-        t = t.substring(5);
-        int colon = t.lastIndexOf(':');
-        return colon < 0 ? new HostPort(t, "") : new HostPort(t.substring(0, colon), t.substring(colon + 1));
-      } else if (t.contains("@")) {
-        return null;
+  private void checkServers(ProxyBuilder p, Map<String, ProxyBuilder> backends) {
+    Map<Integer, Server> ids = new HashMap<>();
+    for (Server s : p.servers) {
+      Server other = ids.putIfAbsent(s.id(), s);
+      if (other != null) {
+        error(s.location(), "'server " + p.name + "/" + s.name() + "' : id " + s.id() + " is already used by server '" + other.name() + "'.");
       }
-      if (t.startsWith("[")) {
-        int close = t.indexOf(']');
-        if (close < 0) {
-          return null;
+      s.settings().track().ifPresent(t -> {
+        int slash = t.indexOf('/');
+        String be = slash < 0 ? p.name : t.substring(0, slash);
+        String srv = slash < 0 ? t : t.substring(slash + 1);
+        ProxyBuilder target = backends.get(be);
+        if (target == null || target.servers.stream().noneMatch(x -> x.name().equals(srv))) {
+          error(s.location(), "'server " + p.name + "/" + s.name() + "' : unable to find required server '" + t + "' for tracking.");
         }
-        String host = t.substring(1, close);
-        String rest = t.substring(close + 1);
-        if (rest.isEmpty()) {
-          return new HostPort(host, "");
-        }
-        return rest.startsWith(":") ? new HostPort(host, rest.substring(1)) : null;
-      }
-      int colon = t.lastIndexOf(':');
-      if (colon < 0) {
-        return new HostPort(t, "");
-      }
-      if (t.indexOf(':') != colon) {
-        // a bare IPv6 address with no port, as HAProxy reads it
-        return new HostPort(t, "");
-      }
-      return new HostPort(t.substring(0, colon), t.substring(colon + 1));
+      });
     }
   }
 }

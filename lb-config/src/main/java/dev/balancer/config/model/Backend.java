@@ -5,16 +5,54 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** A {@code backend} (or the serving half of a {@code listen}): servers and how to choose one. */
+/**
+ * A {@code backend} (or the serving half of a {@code listen}): servers and how to choose one.
+ *
+ * @param retries {@code retries} (HAProxy's default 3)
+ * @param listen whether it is the serving half of a {@code listen} section (whose rules then run
+ *     once, as the frontend's)
+ */
 public record Backend(
-    String name, Location location, Balance balance, Timeouts timeouts, List<Server> servers) {
+    String name,
+    Location location,
+    Balance balance,
+    HashType hashType,
+    Optional<CookieSettings> cookie,
+    ProxyOptions options,
+    Timeouts timeouts,
+    int retries,
+    Optional<HttpCheck> httpCheck,
+    List<Acl> acls,
+    List<HttpRule> httpRequestRules,
+    List<HttpRule> httpResponseRules,
+    List<Server> servers,
+    StatsSettings stats,
+    boolean listen) {
+
+  /** HAProxy's default {@code retries}. */
+  public static final int DEFAULT_RETRIES = 3;
 
   public Backend {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(location, "location");
     Objects.requireNonNull(balance, "balance");
+    Objects.requireNonNull(hashType, "hashType");
+    Objects.requireNonNull(cookie, "cookie");
+    Objects.requireNonNull(options, "options");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(httpCheck, "httpCheck");
+    acls = List.copyOf(acls);
+    httpRequestRules = List.copyOf(httpRequestRules);
+    httpResponseRules = List.copyOf(httpResponseRules);
     servers = List.copyOf(servers);
+    Objects.requireNonNull(stats, "stats");
+  }
+
+  /** A backend with servers only, everything else at HAProxy's defaults (for code and tests). */
+  public static Backend simple(String name, Timeouts timeouts, List<Server> servers) {
+    return new Backend(name, Location.UNKNOWN, Balance.ROUND_ROBIN, HashType.DEFAULT, Optional.empty(),
+        ProxyOptions.NONE, timeouts, DEFAULT_RETRIES, Optional.empty(), List.of(), List.of(), List.of(), servers,
+        StatsSettings.DISABLED, false);
   }
 
   /** The server of that name. */

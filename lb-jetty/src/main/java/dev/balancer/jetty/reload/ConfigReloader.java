@@ -48,6 +48,11 @@ public final class ConfigReloader {
       LOG.error("reload rejected: {} error(s); the previous configuration keeps serving", loaded.errors().size());
       return new ReloadResult(false, loaded.diagnostics(), "");
     }
+    if (loaded.orThrow().frontends().stream().allMatch(f -> f.binds().isEmpty())) {
+      failed.incrementAndGet();
+      LOG.error("reload rejected: the new configuration has no listener (no 'bind' anywhere); the previous configuration keeps serving");
+      return new ReloadResult(false, loaded.diagnostics(), "no listener");
+    }
     try {
       server.apply(loaded.orThrow());
     } catch (Exception e) {

@@ -52,7 +52,15 @@ public final class FileWatcher implements AutoCloseable {
    * @param onChange runs on the watcher's thread after each settled change
    */
   public FileWatcher(List<Path> files, Runnable onChange, Duration pollInterval) throws IOException {
-    this.files = files.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+    this(files, onChange, pollInterval, digest(absolute(files)));
+  }
+
+  /**
+   * Starts watching, comparing with a digest taken earlier ({@link #digest(List)} before the files
+   * were loaded), so that a change made in between is not missed.
+   */
+  public FileWatcher(List<Path> files, Runnable onChange, Duration pollInterval, byte[] loaded) throws IOException {
+    this.files = absolute(files);
     this.onChange = Objects.requireNonNull(onChange, "onChange");
     this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
     this.watchService = FileSystems.getDefault().newWatchService();
@@ -64,7 +72,7 @@ public final class FileWatcher implements AutoCloseable {
             StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
       }
     }
-    this.applied = digest();
+    this.applied = loaded.clone();
     this.thread = new Thread(this::run, "config-watcher");
     thread.setDaemon(true);
     thread.start();
@@ -81,7 +89,7 @@ public final class FileWatcher implements AutoCloseable {
           key.pollEvents();
           key.reset();
         }
-        byte[] now = digest();
+        byte[] now = digest(files);
         if (java.util.Arrays.equals(now, applied)) {
           pending = null;
           continue;
@@ -104,8 +112,12 @@ public final class FileWatcher implements AutoCloseable {
     }
   }
 
-  /** A digest of every file's content; a missing or unreadable file counts as empty. */
-  private byte[] digest() {
+  private static List<Path> absolute(List<Path> files) {
+    return files.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+  }
+
+  /** A digest of the files' names and content (directories expanded); an unreadable file counts too. */
+  public static byte[] digest(List<Path> files) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       List<Path> expanded;
