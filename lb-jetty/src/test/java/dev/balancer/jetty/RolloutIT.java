@@ -181,4 +181,47 @@ class RolloutIT {
     });
     assertThat(get("/").statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void fileWithNoListenerIsRejectedAndKeepsServing() throws Exception {
+    rewrite("""
+        defaults
+          mode http
+        backend app
+          server webapp1 127.0.0.1:%d
+        """.formatted(webapp1.port()));
+
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().failed() == 1);
+    assertThat(get("/").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void renamingTheFrontendKeepsItsSocketAndItsTraffic() throws Exception {
+    int port = freePortBelow32768();
+    String fixed = config("", "").replace("bind 127.0.0.1:0", "bind 127.0.0.1:" + port);
+    rewrite(fixed);
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.server().ports("www").equals(List.of(port)));
+
+    rewrite(fixed.replace("frontend www", "frontend web"));
+
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().succeeded() + lb.reloader().failed() == 2);
+    assertThat(lb.reloader().failed()).isZero();
+    assertThat(lb.server().ports("web")).containsExactly(port);
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+  }
+
+  /** A fixed port outside the ephemeral range, checked free (HAProxy-style configs name their ports). */
+  private static int freePortBelow32768() {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int port = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12000);
+      try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return port;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
+    }
+    throw new IllegalStateException("no free port below 32768");
+  }
 }
