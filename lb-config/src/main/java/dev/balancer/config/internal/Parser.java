@@ -101,6 +101,12 @@ public final class Parser {
     return tokenizer;
   }
 
+  /** Parses one text and finishes: a convenience for tests and tools. */
+  public LoadResult run(String fileName, String text) {
+    parse(fileName, text);
+    return finish();
+  }
+
   /** Records an error. */
   public void error(Location location, String message) {
     diagnostics.add(new Diagnostic(Severity.ERROR, location, message));

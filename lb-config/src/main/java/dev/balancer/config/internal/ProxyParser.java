@@ -527,6 +527,9 @@ final class ProxyParser {
       throw new Bad("'acl' expects an ACL name and a criterion.");
     }
     String name = args.get(0);
+    if (name.isEmpty()) {
+      throw new Bad("'acl' expects an ACL name.");
+    }
     if (!Parser.NAME.matcher(name).matches()) {
       throw new Bad("character '" + name.replaceAll("[A-Za-z0-9_.:-]", "").charAt(0) + "' is not permitted in acl name '" + name + "'.");
     }
