@@ -222,6 +222,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void directoryIsReadAsItsCfgFilesInLexicalOrder(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("20-backend.cfg"), "backend be\n mode http\n server s 127.0.0.1:1\n");
+    Files.writeString(dir.resolve("10-frontend.cfg"), "frontend fe\n mode http\n bind :80\n default_backend be\n");
+    Files.writeString(dir.resolve("notes.txt"), "not a config file");
+
+    LoadResult result = ConfigLoader.load(dir);
+
+    assertThat(result.hasErrors()).as(result.diagnostics().toString()).isFalse();
+    assertThat(result.diagnostics()).extracting(d -> d.location().file())
+        .allMatch(f -> f.endsWith(".cfg"));
+    assertThat(ConfigLoader.expand(java.util.List.of(dir))).extracting(p -> p.getFileName().toString())
+        .containsExactly("10-frontend.cfg", "20-backend.cfg");
+  }
+
+  @Test
   void orThrowListsEveryError() {
     LoadResult result = ConfigLoader.parse("x.cfg", "backend be\n bogus\n");
 

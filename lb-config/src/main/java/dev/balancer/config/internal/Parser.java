@@ -294,7 +294,7 @@ public final class Parser {
         } else {
           base = named;
           if (named.hasRules && defaults) {
-            error(at, "defaults section '" + fromName + "' has rules: no defaults section may inherit from it.");
+            error(at, "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at " + named.location + ").");
           }
         }
         i += 2;
@@ -302,6 +302,16 @@ public final class Parser {
     }
     if (i < args.size()) {
       error(at, "unexpected argument '" + args.get(i) + "' after the name of " + kind + " '" + name + "'");
+    }
+    if (!defaults && base.hasRules) {
+      // HAProxy: rules in defaults may serve frontends or backends, not both, and never a listen
+      if (kind.equals("listen")) {
+        error(at, "a listen section cannot inherit from a defaults section defining TCP/HTTP rules.");
+      } else if (kind.equals("frontend") ? base.usedByBackend : base.usedByFrontend) {
+        error(at, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at " + base.location + ").");
+      }
+      base.usedByFrontend |= kind.equals("frontend");
+      base.usedByBackend |= kind.equals("backend");
     }
     // every defaults section starts again from the built-in defaults, unless it says 'from'
     ProxyBuilder start = defaults && !from ? ProxyBuilder.builtIn() : base;

@@ -58,6 +58,9 @@ final class ProxyBuilder {
   ServerSettings defaultServer = ServerSettings.DEFAULTS;
   StatsSettings stats = StatsSettings.DISABLED;
   boolean hasRules;
+  /** For a defaults section with rules: whether a frontend or a backend already inherited it. */
+  boolean usedByFrontend;
+  boolean usedByBackend;
 
   static ProxyBuilder builtIn() {
     ProxyBuilder p = new ProxyBuilder();

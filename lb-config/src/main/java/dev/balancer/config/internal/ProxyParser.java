@@ -141,6 +141,21 @@ final class ProxyParser {
       case "http-response" -> httpRule(p, at, args, HttpRule.Phase.RESPONSE);
       case "http-check" -> httpCheck(p, at, args);
       case "stats" -> stats(p, at, args);
+      case "stick-table" -> {
+        p.hasRules = p.hasRules || p.isDefaults();
+        for (int i = 0; i + 1 < args.size(); i++) {
+          try {
+            if (args.get(i).equals("size")) {
+              Sizes.parse(args.get(++i), "size");
+            } else if (args.get(i).equals("expire")) {
+              Durations.parse(args.get(++i), "expire");
+            }
+          } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new Bad("stick-table: " + e.getMessage());
+          }
+        }
+        unsupported(at, "stick-table");
+      }
       default -> {
         if (kw.rule()) {
           p.hasRules = p.hasRules || p.isDefaults();
