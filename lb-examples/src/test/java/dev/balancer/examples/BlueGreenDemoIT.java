@@ -24,7 +24,7 @@ class BlueGreenDemoIT {
     assertThat(result.requestsPerInstance()).containsOnlyKeys("webapp1", "webapp2");
     assertThat(result.requestsPerInstance().get("webapp2")).isPositive();
     assertThat(text)
-        .contains("requests that reached webapp1 since the reload: 0")
+        .contains("requests sent to webapp1 since the reload: 0")
         .contains("the slow request ended with 200 from webapp1")
         .contains("failed requests: 0");
   }
