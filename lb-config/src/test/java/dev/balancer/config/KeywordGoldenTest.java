@@ -11,6 +11,7 @@ import dev.balancer.config.model.CookieSettings;
 import dev.balancer.config.model.ForwardFor;
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.HashType;
+import dev.balancer.config.model.HttpAction;
 import dev.balancer.config.model.HttpCheck;
 import dev.balancer.config.model.HttpRule;
 import dev.balancer.config.model.Server;
@@ -273,7 +274,48 @@ class KeywordGoldenTest {
 
     assertThat(fe.httpRequestRules()).extracting(r -> r.args().get(1)).containsExactly("defaults", "frontend");
     assertThat(fe.httpResponseRules()).singleElement()
-        .isEqualTo(new HttpRule(HttpRule.Phase.RESPONSE, "del-header", List.of("Server"), Optional.empty(), new Location("g.cfg", 9)));
+        .isEqualTo(new HttpRule(HttpRule.Phase.RESPONSE, "del-header", List.of("Server"),
+            new HttpAction.DelHeader("Server", Optional.empty()), Optional.empty(), new Location("g.cfg", 9)));
+  }
+
+  @Test
+  void httpActionsAreTyped() {
+    Frontend fe = frontend("""
+          http-request deny deny_status 429
+          http-request tarpit
+          http-request return status 503 content-type text/plain string busy hdr Retry-After 5
+          http-request redirect scheme https code 301 drop-query
+          http-request redirect location /new
+          http-request set-header X-A %[src]
+          http-request add-header X-B 1
+          http-request del-header X-C -m beg
+          http-request replace-value X-D a b
+          http-request set-path /v2%[path]
+          http-request set-var(txn.user) req.hdr(user)
+          http-request auth realm Private
+          http-request allow
+          http-request capture req.hdr(Host) len 20
+          http-response set-status 503 reason Busy
+        """);
+
+    assertThat(fe.httpRequestRules()).extracting(HttpRule::typed).containsExactly(
+        new HttpAction.Deny(false, 429, Optional.empty()),
+        new HttpAction.Deny(true, 500, Optional.empty()),
+        new HttpAction.Return(503, new HttpAction.Reply(Optional.of("text/plain"), HttpAction.BodyKind.STRING, "busy",
+            List.of(new HttpAction.Header("Retry-After", "5")))),
+        new HttpAction.Redirect(HttpAction.RedirectType.SCHEME, "https", 301, true, false, false, Optional.empty(), Optional.empty()),
+        new HttpAction.Redirect(HttpAction.RedirectType.LOCATION, "/new", 302, false, false, false, Optional.empty(), Optional.empty()),
+        new HttpAction.SetHeader("X-A", "%[src]", false),
+        new HttpAction.SetHeader("X-B", "1", true),
+        new HttpAction.DelHeader("X-C", Optional.of("beg")),
+        new HttpAction.ReplaceHeader("X-D", "a", "b", true),
+        new HttpAction.SetPart(HttpAction.Part.PATH, "/v2%[path]"),
+        new HttpAction.SetVar("txn.user", "req.hdr(user)", false),
+        new HttpAction.Auth(Optional.of("Private")),
+        new HttpAction.Allow(),
+        new HttpAction.Other("capture", List.of("req.hdr(Host)", "len", "20")));
+    assertThat(fe.httpResponseRules()).extracting(HttpRule::typed)
+        .containsExactly(new HttpAction.SetStatus(503, Optional.of("Busy")));
   }
 
   @Test
@@ -287,6 +329,25 @@ class KeywordGoldenTest {
     assertThat(s.credentials()).containsExactly("a:b");
     assertThat(s.refresh()).contains(Duration.ofSeconds(10));
     assertThat(s.admin()).isPresent();
+  }
+
+  @Test
+  void everySettingKnowsTheLineItCameFromIncludingInheritedOnes() {
+    Config c = parse("""
+        defaults
+          mode http
+          timeout server 5s
+        backend be
+          balance leastconn
+          option redispatch
+          server s 127.0.0.1:1
+        """);
+    Backend be = c.backend("be").orElseThrow();
+
+    assertThat(be.origin("balance")).contains(new Location("g.cfg", 7));
+    assertThat(be.origin("option redispatch")).contains(new Location("g.cfg", 8));
+    assertThat(be.origin("timeout server")).contains(new Location("g.cfg", 5));
+    assertThat(be.origin("cookie")).isEmpty();
   }
 
   @Test

@@ -58,6 +58,7 @@ final class ProxyBuilder {
   ServerSettings defaultServer = ServerSettings.DEFAULTS;
   StatsSettings stats = StatsSettings.DISABLED;
   boolean hasRules;
+  Map<String, Location> origins = new LinkedHashMap<>();
   /** For a defaults section with rules: whether a frontend or a backend already inherited it. */
   boolean usedByFrontend;
   boolean usedByBackend;
@@ -108,6 +109,7 @@ final class ProxyBuilder {
     p.responseRules = new ArrayList<>(responseRules);
     p.defaultServer = defaultServer;
     p.stats = stats;
+    p.origins = new LinkedHashMap<>(origins);
     return p;
   }
 
@@ -129,11 +131,11 @@ final class ProxyBuilder {
       target = Optional.of(name);
     }
     return new Frontend(name, location, binds, target, useBackends, acls, requestRules, responseRules, options(),
-        timeouts, stats);
+        timeouts, stats, origins);
   }
 
   Backend toBackend() {
     return new Backend(name, location, balance, hashType, cookie, options(), timeouts, retries, httpCheck(), acls,
-        requestRules, responseRules, servers, stats, kind.equals("listen"));
+        requestRules, responseRules, servers, stats, kind.equals("listen"), origins);
   }
 }

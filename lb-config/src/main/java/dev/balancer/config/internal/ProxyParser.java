@@ -11,6 +11,7 @@ import dev.balancer.config.model.Condition;
 import dev.balancer.config.model.CookieSettings;
 import dev.balancer.config.model.ForwardFor;
 import dev.balancer.config.model.HashType;
+import dev.balancer.config.model.HttpAction;
 import dev.balancer.config.model.HttpCheck;
 import dev.balancer.config.model.HttpRule;
 import dev.balancer.config.model.Server;
@@ -65,9 +66,19 @@ final class ProxyParser {
     }
     try {
       handle(p, at, kw, keyword, args);
+      p.origins.put(setting(keyword, args), at);
     } catch (Bad e) {
       parser.error(at, e.getMessage());
     }
+  }
+
+  /** The name a setting is known by in {@link ProxyBuilder#origins}: the keyword, and its first word where it names the setting. */
+  private static String setting(String keyword, List<String> args) {
+    return switch (keyword) {
+      case "timeout", "option", "stats", "http-check" -> args.isEmpty() ? keyword : keyword + " " + args.get(0);
+      case "no" -> args.size() < 2 ? keyword : args.get(0) + " " + args.get(1);
+      default -> keyword;
+    };
   }
 
   /** HAProxy's capability rules: an error for some keywords, a warning (and ignored) for most. */
@@ -161,6 +172,13 @@ final class ProxyParser {
           p.hasRules = p.hasRules || p.isDefaults();
           // rules we do not implement yet still get their conditions checked
           int cond = conditionStart(args);
+          if (keyword.equals("redirect")) {
+            try {
+              HttpActions.checkRedirect(cond < 0 ? args : args.subList(0, cond));
+            } catch (Bad e) {
+              throw new Bad("error detected in " + p.kind + " '" + p.name + "' while parsing redirect rule : " + e.getMessage());
+            }
+          }
           if (cond >= 0) {
             conditions.parse(p, at, keyword, args.subList(cond, args.size()));
           }
@@ -570,9 +588,10 @@ final class ProxyParser {
     }
     int cond = conditionStart(args);
     List<String> actionArgs = cond < 0 ? args.subList(1, args.size()) : args.subList(1, cond);
+    HttpAction typed = HttpActions.parse(phase, action, actionArgs, p.kind + " '" + p.name + "'", kw + " " + action);
     Optional<Condition> condition = cond < 0 ? Optional.empty()
         : Optional.of(conditions.parse(p, at, kw + " " + action, args.subList(cond, args.size())));
-    HttpRule rule = new HttpRule(phase, action, actionArgs, condition, at);
+    HttpRule rule = new HttpRule(phase, action, actionArgs, typed, condition, at);
     (phase == HttpRule.Phase.REQUEST ? p.requestRules : p.responseRules).add(rule);
     unsupported(at, kw + " " + base);
   }

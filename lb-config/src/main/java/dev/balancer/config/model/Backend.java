@@ -2,6 +2,7 @@ package dev.balancer.config.model;
 
 import dev.balancer.config.Location;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -9,6 +10,7 @@ import java.util.Optional;
  * A {@code backend} (or the serving half of a {@code listen}): servers and how to choose one.
  *
  * @param retries {@code retries} (HAProxy's default 3)
+ * @param origins where each setting was written: see {@link #origin(String)}
  * @param listen whether it is the serving half of a {@code listen} section (whose rules then run
  *     once, as the frontend's)
  */
@@ -27,7 +29,8 @@ public record Backend(
     List<HttpRule> httpResponseRules,
     List<Server> servers,
     StatsSettings stats,
-    boolean listen) {
+    boolean listen,
+    Map<String, Location> origins) {
 
   /** HAProxy's default {@code retries}. */
   public static final int DEFAULT_RETRIES = 3;
@@ -46,13 +49,22 @@ public record Backend(
     httpResponseRules = List.copyOf(httpResponseRules);
     servers = List.copyOf(servers);
     Objects.requireNonNull(stats, "stats");
+    origins = Map.copyOf(origins);
+  }
+
+  /**
+   * Where a setting was last written ({@code "balance"}, {@code "timeout server"}, {@code "option
+   * redispatch"}...), in this section or in the defaults it inherits.
+   */
+  public Optional<Location> origin(String setting) {
+    return Optional.ofNullable(origins.get(setting));
   }
 
   /** A backend with servers only, everything else at HAProxy's defaults (for code and tests). */
   public static Backend simple(String name, Timeouts timeouts, List<Server> servers) {
     return new Backend(name, Location.UNKNOWN, Balance.ROUND_ROBIN, HashType.DEFAULT, Optional.empty(),
         ProxyOptions.NONE, timeouts, DEFAULT_RETRIES, Optional.empty(), List.of(), List.of(), List.of(), servers,
-        StatsSettings.DISABLED, false);
+        StatsSettings.DISABLED, false, Map.of());
   }
 
   /** The server of that name. */

@@ -2,6 +2,7 @@ package dev.balancer.config.model;
 
 import dev.balancer.config.Location;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -14,6 +15,7 @@ import java.util.Optional;
  * @param useBackends {@code use_backend} rules, the first match wins
  * @param acls the named ACLs, in order (a name on several lines means any of them)
  * @param httpRequestRules named defaults' rules first, then the proxy's
+ * @param origins where each setting was written: see {@link #origin(String)}
  */
 public record Frontend(
     String name,
@@ -26,7 +28,8 @@ public record Frontend(
     List<HttpRule> httpResponseRules,
     ProxyOptions options,
     Timeouts timeouts,
-    StatsSettings stats) {
+    StatsSettings stats,
+    Map<String, Location> origins) {
 
   public Frontend {
     Objects.requireNonNull(name, "name");
@@ -40,11 +43,20 @@ public record Frontend(
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(stats, "stats");
+    origins = Map.copyOf(origins);
+  }
+
+  /**
+   * Where a setting was last written ({@code "balance"}, {@code "timeout client"}, {@code "option
+   * httplog"}...), in this section or in the defaults it inherits.
+   */
+  public Optional<Location> origin(String setting) {
+    return Optional.ofNullable(origins.get(setting));
   }
 
   /** A frontend with binds and a default backend only (for code and tests). */
   public static Frontend simple(String name, List<Bind> binds, Optional<String> defaultBackend, Timeouts timeouts) {
     return new Frontend(name, Location.UNKNOWN, binds, defaultBackend, List.of(), List.of(), List.of(), List.of(),
-        ProxyOptions.NONE, timeouts, StatsSettings.DISABLED);
+        ProxyOptions.NONE, timeouts, StatsSettings.DISABLED, Map.of());
   }
 }

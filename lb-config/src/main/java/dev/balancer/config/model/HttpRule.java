@@ -11,10 +11,13 @@ import java.util.Optional;
  *
  * @param action e.g. {@code set-header}, {@code deny}, {@code redirect}
  * @param args the words between the action and {@code if}/{@code unless}
+ * @param typed the same action, typed
  */
-public record HttpRule(Phase phase, String action, List<String> args, Optional<Condition> condition, Location location) {
+public record HttpRule(
+    Phase phase, String action, List<String> args, HttpAction typed, Optional<Condition> condition, Location location) {
 
   public HttpRule {
+    Objects.requireNonNull(typed, "typed");
     Objects.requireNonNull(phase, "phase");
     Objects.requireNonNull(action, "action");
     args = List.copyOf(args);
