@@ -6,24 +6,54 @@ import dev.balancer.core.internal.ServerCounters;
 import java.util.Objects;
 
 /**
- * A server of a backend as it runs: its configuration, its admin state and its live counters. A
- * reload makes a new {@code BackendServer} for every server, but one whose identity (backend name,
- * server name, address) is unchanged keeps its counters, so requests in flight stay counted.
+ * A server of a backend as it runs: its configuration, its states and its live counters.
+ *
+ * <p>One {@code BackendServer} lives as long as its identity (backend name, server name, address)
+ * stays in the configuration: a reload keeps it, with its counters and its health, and gives it
+ * the new {@code server} line (whose {@code disabled} sets the admin state). Requests in flight
+ * therefore stay counted across reloads. States and weight can also change at runtime ({@link
+ * #setAdminState}, {@link #setHealth}, {@link #setWeight}); the backend's algorithm sees the change
+ * on its next pick. Thread-safe.
+ *
+ * <p>Which traffic each state receives (HAProxy 2.6, reference §4):
+ *
+ * <table>
+ *   <tr><th>state</th><th>new balanced traffic</th><th>persistent traffic</th></tr>
+ *   <tr><td>UP, going down</td><td>yes</td><td>yes</td></tr>
+ *   <tr><td>NOLB</td><td>no</td><td>yes</td></tr>
+ *   <tr><td>going up, DOWN</td><td>no</td><td>no (yes with option persist)</td></tr>
+ *   <tr><td>DRAIN</td><td>no</td><td>yes</td></tr>
+ *   <tr><td>MAINT</td><td>no</td><td>no (yes with option persist)</td></tr>
+ *   <tr><td>weight 0</td><td>no</td><td>yes</td></tr>
+ * </table>
  */
 public final class BackendServer {
 
   private final String backend;
-  private final Server config;
-  private final AdminState adminState;
-  private final ServerCounters counters;
-  private final Timeouts timeouts;
+  private final ServerCounters counters = new ServerCounters();
+  private volatile Server config;
+  private volatile Timeouts timeouts;
+  private volatile AdminState adminState;
+  private volatile Health health = Health.UP;
+  private volatile int weight;
+  private volatile Runnable onChange = () -> {};
 
-  BackendServer(String backend, Server config, AdminState adminState, ServerCounters counters, Timeouts timeouts) {
+  BackendServer(String backend, Server config, Timeouts timeouts) {
     this.backend = Objects.requireNonNull(backend, "backend");
-    this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    reconfigure(config, timeouts);
+  }
+
+  /** A reload: the new server line; its {@code disabled} and {@code weight} apply again. */
+  void reconfigure(Server config, Timeouts timeouts) {
     this.config = Objects.requireNonNull(config, "config");
-    this.adminState = Objects.requireNonNull(adminState, "adminState");
-    this.counters = Objects.requireNonNull(counters, "counters");
+    this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
+    this.weight = config.weight();
+  }
+
+  /** Who to tell when a state or the weight changes (the backend's current selector). */
+  void onChange(Runnable listener) {
+    this.onChange = listener;
   }
 
   /** The name of its backend. */
@@ -34,6 +64,11 @@ public final class BackendServer {
   /** Its name in the backend. */
   public String name() {
     return config.name();
+  }
+
+  /** Its numeric id ({@code id}, else its position from 1). */
+  public int id() {
+    return config.id();
   }
 
   /** The host to connect to. */
@@ -51,12 +86,7 @@ public final class BackendServer {
     return config.address();
   }
 
-  /** Its configured weight, 0 to 256. */
-  public int weight() {
-    return config.weight();
-  }
-
-  /** The {@code server} line it came from. */
+  /** The {@code server} line in force. */
   public Server config() {
     return config;
   }
@@ -66,14 +96,62 @@ public final class BackendServer {
     return timeouts;
   }
 
-  /** Ready or in maintenance. */
+  /** Whether it is a {@code backup} server. */
+  public boolean backup() {
+    return config.backup();
+  }
+
+  /** Its current weight, 0 to 256: the configured one unless changed at runtime. */
+  public int weight() {
+    return weight;
+  }
+
+  /** Changes the weight at runtime (HAProxy's {@code set server ... weight}). */
+  public void setWeight(int weight) {
+    if (weight < 0 || weight > Server.MAX_WEIGHT) {
+      throw new IllegalArgumentException("Absolute weight can only be between 0 and 256 inclusive.");
+    }
+    this.weight = weight;
+    onChange.run();
+  }
+
+  /** Ready, draining or in maintenance. */
   public AdminState adminState() {
     return adminState;
   }
 
-  /** Whether the balance algorithm may give it new requests. */
+  /** Changes the admin state at runtime (HAProxy's {@code set server ... state}). */
+  public void setAdminState(AdminState state) {
+    this.adminState = Objects.requireNonNull(state, "state");
+    onChange.run();
+  }
+
+  /** Up, down or in between. */
+  public Health health() {
+    return health;
+  }
+
+  /** Changes the operational state (health checks do; so does HAProxy's {@code set server ... health}). */
+  public void setHealth(Health health) {
+    this.health = Objects.requireNonNull(health, "health");
+    onChange.run();
+  }
+
+  /** Whether the balance algorithm may give it new requests: ready, up, weight above 0. */
   public boolean takesNewRequests() {
-    return adminState == AdminState.READY && config.weight() > 0;
+    return adminState == AdminState.READY && health.takesBalancedTraffic() && weight > 0;
+  }
+
+  /**
+   * Whether a client persistent on it (a cookie naming it) may still reach it.
+   *
+   * @param optionPersist {@code option persist}: DOWN and MAINT servers are still tried
+   */
+  public boolean takesPersistentRequests(boolean optionPersist) {
+    if (optionPersist) {
+      return true;
+    }
+    return adminState != AdminState.MAINT && health.takesPersistentTraffic();
   }
 
   /** Requests sent to it that have not finished yet. */
@@ -92,6 +170,6 @@ public final class BackendServer {
 
   @Override
   public String toString() {
-    return backend + "/" + name() + " " + address() + " " + adminState;
+    return backend + "/" + name() + " " + address() + " " + adminState + " " + health + " w" + weight;
   }
 }

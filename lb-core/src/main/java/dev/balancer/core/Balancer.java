@@ -4,7 +4,6 @@ import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Config;
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.Server;
-import dev.balancer.core.internal.ServerCounters;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -12,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.random.RandomGenerator;
 
 /**
  * The balancer's runtime state and its decisions: which backend and which server get a request.
@@ -37,13 +38,21 @@ public final class Balancer {
 
   private final AtomicReference<Snapshot> current = new AtomicReference<>();
 
-  private Balancer(Config config) {
+  private final RandomGenerator random;
+
+  private Balancer(Config config, RandomGenerator random) {
+    this.random = random;
     current.set(build(config, Map.of(), 1));
   }
 
   /** A balancer running the given configuration. */
   public static Balancer create(Config config) {
-    return new Balancer(Objects.requireNonNull(config, "config"));
+    return create(config, new SplittableRandom());
+  }
+
+  /** A balancer whose chance decisions ({@code balance random}) come from {@code random}. */
+  public static Balancer create(Config config, RandomGenerator random) {
+    return new Balancer(Objects.requireNonNull(config, "config"), Objects.requireNonNull(random, "random"));
   }
 
   /**
@@ -53,7 +62,7 @@ public final class Balancer {
   public synchronized void apply(Config config) {
     Objects.requireNonNull(config, "config");
     Snapshot old = current.get();
-    current.set(build(config, old.counters(), old.generation + 1));
+    current.set(build(config, old.servers(), old.generation + 1));
   }
 
   /** The configuration in force. */
@@ -75,19 +84,19 @@ public final class Balancer {
     Objects.requireNonNull(request, "request");
     Snapshot s = current.get();
     String backend = s.routes.get(frontend);
-    return backend == null ? Decision.Respond.NO_SERVER : pick(s, backend);
+    return backend == null ? Decision.Respond.NO_SERVER : pick(s, backend, request);
   }
 
   /** Chooses a server of the named backend, for callers that route by themselves. */
   public Decision decideForBackend(String backend, RequestView request) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(request, "request");
-    return pick(current.get(), backend);
+    return pick(current.get(), backend, request);
   }
 
-  private static Decision pick(Snapshot s, String backend) {
+  private static Decision pick(Snapshot s, String backend, RequestView request) {
     BackendRuntime be = s.backends.get(backend);
-    Lease lease = be == null ? null : be.lease();
+    Lease lease = be == null ? null : be.lease(request);
     return lease == null ? Decision.Respond.NO_SERVER : new Decision.Forward(lease);
   }
 
@@ -102,7 +111,13 @@ public final class Balancer {
     return servers(backend).stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
-  private static Snapshot build(Config config, Map<String, ServerCounters> carried, long generation) {
+  /** The servers that take balanced traffic in a backend now: actives, else backups. */
+  public List<BackendServer> pool(String backend) {
+    BackendRuntime be = current.get().backends.get(backend);
+    return be == null ? List.of() : be.pool();
+  }
+
+  private Snapshot build(Config config, Map<String, BackendServer> carried, long generation) {
     Map<String, String> routes = new HashMap<>();
     for (Frontend fe : config.frontends()) {
       fe.defaultBackend().ifPresent(b -> routes.put(fe.name(), b));
@@ -111,11 +126,15 @@ public final class Balancer {
     for (Backend be : config.backends()) {
       List<BackendServer> servers = new ArrayList<>();
       for (Server srv : be.servers()) {
-        ServerCounters counters = carried.getOrDefault(identity(be.name(), srv), new ServerCounters());
-        AdminState state = srv.disabled() ? AdminState.MAINT : AdminState.READY;
-        servers.add(new BackendServer(be.name(), srv, state, counters, be.timeouts()));
+        BackendServer kept = carried.get(identity(be.name(), srv));
+        if (kept != null) {
+          kept.reconfigure(srv, be.timeouts());
+          servers.add(kept);
+        } else {
+          servers.add(new BackendServer(be.name(), srv, be.timeouts()));
+        }
       }
-      backends.put(be.name(), new BackendRuntime(be, servers));
+      backends.put(be.name(), new BackendRuntime(be, servers, random));
     }
     return new Snapshot(config, Map.copyOf(routes), backends, generation);
   }
@@ -138,11 +157,11 @@ public final class Balancer {
       this.generation = generation;
     }
 
-    Map<String, ServerCounters> counters() {
-      Map<String, ServerCounters> m = new HashMap<>();
+    Map<String, BackendServer> servers() {
+      Map<String, BackendServer> m = new HashMap<>();
       for (BackendRuntime be : backends.values()) {
         for (BackendServer s : be.servers()) {
-          m.put(identity(be.config().name(), s.config()), s.counters());
+          m.put(identity(be.config().name(), s.config()), s);
         }
       }
       return m;

@@ -10,11 +10,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Lease implements AutoCloseable {
 
   private final BackendServer server;
+  private final BackendRuntime backend;
   private final AtomicBoolean released = new AtomicBoolean();
 
-  Lease(BackendServer server) {
+  Lease(BackendServer server, BackendRuntime backend) {
     this.server = server;
-    server.counters().begin();
+    this.backend = backend;
   }
 
   /** The server this request goes to. */
@@ -26,7 +27,13 @@ public final class Lease implements AutoCloseable {
   public void release() {
     if (released.compareAndSet(false, true)) {
       server.counters().end();
+      backend.released(server);
     }
+  }
+
+  /** Whether {@link #release()} was called. */
+  public boolean isReleased() {
+    return released.get();
   }
 
   @Override

@@ -26,12 +26,28 @@ public interface RequestView {
   /** The value of a cookie sent by the client. */
   Optional<String> cookie(String name);
 
-  /** A request with only a method and a path, for code and tests that have nothing more. */
+  /** A request with only a method and a path, from 127.0.0.1 (for code and tests). */
   static RequestView of(String method, String path) {
+    return of("127.0.0.1", method, path, java.util.Map.of());
+  }
+
+  /**
+   * A request from plain values (for code and tests).
+   *
+   * @param pathAndQuery the path, with {@code ?query} if any
+   * @param headers header values by name (case-insensitive); a {@code Cookie} header is parsed for
+   *     {@link #cookie}
+   */
+  static RequestView of(String client, String method, String pathAndQuery, java.util.Map<String, String> headers) {
+    int q = pathAndQuery.indexOf('?');
+    String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+    Optional<String> query = q < 0 ? Optional.empty() : Optional.of(pathAndQuery.substring(q + 1));
+    java.util.TreeMap<String, String> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    h.putAll(headers);
     return new RequestView() {
       @Override
       public String clientAddress() {
-        return "127.0.0.1";
+        return client;
       }
 
       @Override
@@ -46,16 +62,25 @@ public interface RequestView {
 
       @Override
       public Optional<String> query() {
-        return Optional.empty();
+        return query;
       }
 
       @Override
       public Optional<String> header(String name) {
-        return Optional.empty();
+        return Optional.ofNullable(h.get(name));
       }
 
       @Override
       public Optional<String> cookie(String name) {
+        String cookies = h.get("cookie");
+        if (cookies != null) {
+          for (String part : cookies.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq > 0 && part.substring(0, eq).trim().equals(name)) {
+              return Optional.of(part.substring(eq + 1).trim());
+            }
+          }
+        }
         return Optional.empty();
       }
     };

@@ -430,6 +430,10 @@ final class ProxyParser {
         default -> throw new Bad("'hash-type " + args.get(0) + "' supports 'sdbm', 'djb2', 'wt6', 'crc32' and 'none' hash functions, with the 'avalanche' modifier (got '" + a + "').");
       }
     }
+    if (method == HashType.Method.CONSISTENT && args.size() == 1) {
+      // HAProxy: 'hash-type consistent' alone means sdbm with the avalanche modifier
+      avalanche = true;
+    }
     p.hashType = new HashType(method, fn, avalanche);
     unsupported(at, "hash-type");
   }

@@ -1,0 +1,83 @@
+package dev.balancer.core.balance;
+
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
+
+/**
+ * {@code leastconn} ({@code lb_fwlc.c}): servers ordered by {@code load × 256 / weight}; among
+ * equals, the one queued first wins, and a server is queued again (behind its equals) each time its
+ * load changes, so idle servers take turns. O(log n) per pick and per change.
+ */
+final class LeastConnPicker<T> implements Picker<T> {
+
+  private static final long WEIGHT_SCALE = 256 * 16;
+
+  private final class Node {
+    final T server;
+    final int weight;
+    long key;
+    long seq;
+
+    Node(T server, int weight) {
+      this.server = server;
+      this.weight = weight;
+    }
+  }
+
+  private final TreeSet<Node> tree = new TreeSet<>(
+      Comparator.<Node>comparingLong(n -> n.key).thenComparingLong(n -> n.seq));
+  private final Map<T, Node> nodes = new HashMap<>();
+  private final ToIntFunction<? super T> load;
+  private long seq;
+
+  LeastConnPicker(List<T> servers, ToIntFunction<? super T> weight, ToIntFunction<? super T> load) {
+    this.load = load;
+    for (T s : servers) {
+      int w = weight.applyAsInt(s);
+      if (w > 0) {
+        Node n = new Node(s, w);
+        nodes.put(s, n);
+        queue(n);
+      }
+    }
+  }
+
+  private void queue(Node n) {
+    n.key = load.applyAsInt(n.server) * WEIGHT_SCALE / (n.weight * 16L);
+    n.seq = seq++;
+    tree.add(n);
+  }
+
+  private void requeue(T server) {
+    Node n = nodes.get(server);
+    if (n != null) {
+      tree.remove(n);
+      queue(n);
+    }
+  }
+
+  @Override
+  public T pick(long key, Predicate<T> full) {
+    for (Node n : tree) {
+      if (!full.test(n.server)) {
+        return n.server;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void taken(T server) {
+    requeue(server);
+  }
+
+  @Override
+  public void released(T server) {
+    requeue(server);
+  }
+}

@@ -1,0 +1,35 @@
+package dev.balancer.core.balance;
+
+import dev.balancer.config.model.Balance;
+import dev.balancer.config.model.HashType;
+import java.util.List;
+import java.util.function.ToIntFunction;
+import java.util.random.RandomGenerator;
+
+/** The {@link Picker} for a backend's {@code balance} and {@code hash-type}. */
+public final class Pickers {
+
+  private Pickers() {}
+
+  /**
+   * @param pool the servers that may take new requests, in configuration order
+   * @param weight a server's current weight (0–256)
+   * @param weightDivisor the GCD of the weights of every server of the backend (the static map
+   *     divides by it, as HAProxy does)
+   * @param id a server's numeric id
+   * @param load a server's requests in flight
+   */
+  public static <T> Picker<T> create(Balance balance, HashType hashType, List<T> pool, ToIntFunction<? super T> weight,
+      int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load, RandomGenerator random) {
+    return switch (balance.algorithm()) {
+      case ROUND_ROBIN -> new FwrrPicker<>(pool, weight);
+      case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
+      case LEASTCONN -> new LeastConnPicker<>(pool, weight, load);
+      case FIRST -> new FirstPicker<>(pool, weight, id);
+      case RANDOM -> new RandomPicker<>(pool, balance.randomDraws(), weight, id, load, random);
+      case SOURCE, URI, URL_PARAM, HDR, RDP_COOKIE, HASH -> hashType.method() == HashType.Method.CONSISTENT
+          ? new ConsistentPicker<>(pool, weight, id)
+          : new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
+    };
+  }
+}

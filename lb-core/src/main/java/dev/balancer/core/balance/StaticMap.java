@@ -1,0 +1,65 @@
+package dev.balancer.core.balance;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToIntFunction;
+
+/**
+ * HAProxy's static server map ({@code lb_map.c}): a table of {@code sum(weight / gcd)} slots filled
+ * so that each server appears in proportion to its weight, evenly spread. {@code static-rr} walks
+ * it in a circle; map-based hashing takes slot {@code hash % size}.
+ *
+ * <p>Derivation: divide the weights by their GCD, T = their sum. For each of the T slots, every
+ * server adds its weight to its score; the first server with the largest {@code (score + T) / T}
+ * takes the slot and loses T. Weights 1/2/3 give {@code s1 s3 s2 s3 s2 s3}.
+ */
+final class StaticMap {
+
+  private StaticMap() {}
+
+  static <T> List<T> build(List<T> servers, ToIntFunction<? super T> weight) {
+    int gcd = 0;
+    for (T s : servers) {
+      gcd = gcd(gcd, weight.applyAsInt(s));
+    }
+    List<T> table = new ArrayList<>();
+    if (gcd == 0) {
+      return table;
+    }
+    int n = servers.size();
+    long[] w = new long[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      w[i] = weight.applyAsInt(servers.get(i)) / gcd;
+      total += w[i];
+    }
+    long[] score = new long[n];
+    for (long slot = 0; slot < total; slot++) {
+      int best = -1;
+      long max = 0;
+      for (int i = 0; i < n; i++) {
+        if (w[i] == 0) {
+          continue;
+        }
+        score[i] += w[i];
+        long v = (score[i] + total) / total;
+        if (best < 0 || v > max) {
+          max = v;
+          best = i;
+        }
+      }
+      table.add(servers.get(best));
+      score[best] -= total;
+    }
+    return table;
+  }
+
+  private static int gcd(int a, int b) {
+    while (b != 0) {
+      int t = a % b;
+      a = b;
+      b = t;
+    }
+    return a;
+  }
+}
