@@ -153,8 +153,12 @@ class KeywordGoldenTest {
   @Test
   void serverIdsFollowPositionAndSkipExplicitOnes() {
     Backend be = backend("  server a 127.0.0.1:1 id 2\n  server b 127.0.0.1:2\n");
+    Backend quirk = parse("backend be\n  server s1 127.0.0.1:1\n  server s2 127.0.0.1:2 id 1\n  server s3 127.0.0.1:3\n")
+        .backend("be").orElseThrow();
 
-    assertThat(be.servers()).extracting(Server::id).containsExactly(2, 1, 3);
+    assertThat(be.servers()).extracting(Server::id).containsExactly(2, 3, 4);
+    // HAProxy's counter advances past explicit ids too: s3 gets 4, not 3
+    assertThat(quirk.servers()).extracting(Server::id).containsExactly(2, 1, 4);
   }
 
   @Test

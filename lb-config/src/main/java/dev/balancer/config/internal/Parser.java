@@ -464,6 +464,7 @@ public final class Parser {
   }
 
   private void checkServers(ProxyBuilder p, Map<String, ProxyBuilder> backends) {
+    ServerParser.assignIds(p);
     Map<Integer, Server> ids = new HashMap<>();
     for (Server s : p.servers) {
       Server other = ids.putIfAbsent(s.id(), s);

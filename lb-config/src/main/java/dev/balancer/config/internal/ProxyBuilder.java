@@ -55,6 +55,8 @@ final class ProxyBuilder {
   List<HttpRule> responseRules = new ArrayList<>();
   List<Bind> binds = new ArrayList<>();
   List<Server> servers = new ArrayList<>();
+  /** Whether each server of {@link #servers} was given an explicit {@code id}. */
+  List<Boolean> explicitIds = new ArrayList<>();
   ServerSettings defaultServer = ServerSettings.DEFAULTS;
   StatsSettings stats = StatsSettings.DISABLED;
   boolean hasRules;

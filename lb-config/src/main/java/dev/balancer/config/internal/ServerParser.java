@@ -39,7 +39,8 @@ final class ServerParser {
     }
     HostPort hp = address(where, args.get(1));
     Options o = options(p, where, args.subList(2, args.size()), p.defaultServer, at);
-    p.servers.add(new Server(name, hp.host(), port(where, hp), o.id.orElse(nextId(p)), o.settings, at));
+    p.servers.add(new Server(name, hp.host(), port(where, hp), o.id.orElse(AUTO_ID), o.settings, at));
+    p.explicitIds.add(o.id.isPresent());
   }
 
   void defaultServer(ProxyBuilder p, Location at, List<String> args) {
@@ -81,18 +82,38 @@ final class ServerParser {
       if (p.servers.stream().anyMatch(s -> s.name().equals(name))) {
         throw new Bad("backend '" + p.name + "', another server named '" + name + "' was already defined, please use distinct names.");
       }
-      p.servers.add(new Server(name, hp.host(), port, o.id.orElse(nextId(p)), o.settings, at));
+      p.servers.add(new Server(name, hp.host(), port, o.id.orElse(AUTO_ID), o.settings, at));
+      p.explicitIds.add(o.id.isPresent());
     }
   }
 
-  private static int nextId(ProxyBuilder p) {
+  /** A placeholder until {@link #assignIds} runs, once every explicit id of the backend is known. */
+  private static final int AUTO_ID = Integer.MAX_VALUE;
+
+  /**
+   * HAProxy's automatic server ids ({@code cfgparse.c}): in config order, a server without an id
+   * takes the smallest unused id at or above a counter that advances after every server, explicit
+   * ids included ({@code s1, s2 id 1, s3} gives 2, 1, 4).
+   */
+  static void assignIds(ProxyBuilder p) {
     Set<Integer> used = new HashSet<>();
-    p.servers.forEach(s -> used.add(s.id()));
-    int id = 1;
-    while (used.contains(id)) {
-      id++;
+    for (int i = 0; i < p.servers.size(); i++) {
+      if (p.explicitIds.get(i)) {
+        used.add(p.servers.get(i).id());
+      }
     }
-    return id;
+    int next = 1;
+    for (int i = 0; i < p.servers.size(); i++) {
+      if (!p.explicitIds.get(i)) {
+        while (used.contains(next)) {
+          next++;
+        }
+        Server s = p.servers.get(i);
+        p.servers.set(i, new Server(s.name(), s.host(), s.port(), next, s.settings(), s.location()));
+        used.add(next);
+      }
+      next++;
+    }
   }
 
   private HostPort address(String where, String raw) {
