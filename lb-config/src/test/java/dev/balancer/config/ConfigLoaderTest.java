@@ -128,14 +128,14 @@ class ConfigLoaderTest {
         backend be
           mode http
           option httpchk GET /health
-          balance leastconn
+          balance rdp-cookie
           server a 127.0.0.1:9000
         """);
 
     assertThat(result.hasErrors()).isFalse();
     assertThat(result.warnings()).extracting(Diagnostic::toString).contains(
         "u.cfg:3: warning: 'option httpchk' is not supported yet; ignored",
-        "u.cfg:4: warning: 'balance leastconn' is not supported yet; using 'roundrobin'");
+        "u.cfg:4: warning: 'balance rdp-cookie' is not supported yet; requests are spread by round robin over the same map");
     assertThat(result.orThrow().backend("be").orElseThrow().servers()).hasSize(1);
   }
 

@@ -4,7 +4,12 @@ import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Balance;
 import dev.balancer.core.balance.Picker;
 import dev.balancer.core.balance.Pickers;
+import dev.balancer.config.model.TimeoutKind;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
@@ -20,20 +25,32 @@ import java.util.random.RandomGenerator;
  */
 final class BackendRuntime {
 
-  /** No server is refused for being full: maxconn queueing is not implemented yet. */
-  private static final Predicate<BackendServer> NEVER_FULL = s -> false;
-
   private final Backend config;
   private final List<BackendServer> servers;
   private final RandomGenerator random;
   private final boolean tracksLoad;
+  private final Scheduler scheduler;
+  private final Optional<Duration> queueTimeout;
+  private final boolean anyMaxconn;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final Predicate<BackendServer> full = BackendServer::isFull;
   private volatile boolean dirty = true;
   private Picker<BackendServer> picker;
 
-  BackendRuntime(Backend config, List<BackendServer> servers, RandomGenerator random) {
+  /** A request waiting in the backend queue for a free server slot. */
+  private static final class Pending {
+    final CompletableFuture<Decision> future = new CompletableFuture<>();
+    Runnable cancelTimer = () -> {};
+  }
+
+  BackendRuntime(Backend config, List<BackendServer> servers, RandomGenerator random, Scheduler scheduler) {
     this.config = config;
     this.servers = List.copyOf(servers);
     this.random = random;
+    this.scheduler = scheduler;
+    // HAProxy: 'timeout queue' defaults to 'timeout connect'; with neither, requests wait as long as it takes
+    this.queueTimeout = config.timeouts().get(TimeoutKind.QUEUE).or(() -> config.timeouts().connect());
+    this.anyMaxconn = servers.stream().anyMatch(s -> s.config().settings().maxconn() > 0);
     Balance.Algorithm a = config.balance().algorithm();
     this.tracksLoad = a == Balance.Algorithm.LEASTCONN;
     for (BackendServer s : servers) {
@@ -53,33 +70,75 @@ final class BackendRuntime {
     dirty = true;
   }
 
-  /** The next server by the balance algorithm, leased; {@code null} when none is usable. */
-  Lease lease(RequestView request) {
+  /**
+   * The next server by the balance algorithm, leased. When every usable server is at its
+   * {@code maxconn}, the request waits in the backend queue (first come, first served) until a
+   * server frees a slot, or until {@code timeout queue} (default {@code timeout connect}), when it
+   * gets HAProxy's 503. With no usable server at all, the answer is 503 at once.
+   */
+  CompletableFuture<Decision> lease(RequestView request) {
     long key = HashKeys.key(config.balance(), config.hashType(), request);
+    Pending pending;
     synchronized (this) {
       if (dirty) {
         rebuild();
       }
-      BackendServer s = picker.pick(key, NEVER_FULL);
-      if (s == null) {
-        return null;
+      BackendServer s = queue.isEmpty() || !anyMaxconn ? picker.pick(key, full) : null;
+      if (s != null) {
+        return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
       }
-      Lease lease = new Lease(s, this);
-      s.counters().begin();
-      if (tracksLoad) {
-        picker.taken(s);
+      if (!anyMaxconn || computePool().isEmpty()) {
+        return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
       }
-      return lease;
+      pending = new Pending();
+      queue.add(pending);
     }
+    queueTimeout.ifPresent(t -> pending.cancelTimer = scheduler.schedule(t, () -> expire(pending)));
+    return pending.future;
+  }
+
+  private Lease take(BackendServer s) {
+    Lease lease = new Lease(s, this);
+    s.counters().begin();
+    if (tracksLoad) {
+      picker.taken(s);
+    }
+    return lease;
+  }
+
+  private void expire(Pending p) {
+    synchronized (this) {
+      if (!queue.remove(p)) {
+        return;
+      }
+    }
+    p.future.complete(Decision.Respond.QUEUE_TIMEOUT);
+  }
+
+  /** Requests waiting in the backend queue. */
+  synchronized int queued() {
+    return queue.size();
   }
 
   void released(BackendServer s) {
-    if (tracksLoad) {
-      synchronized (this) {
-        if (!dirty) {
-          picker.released(s);
-        }
+    if (!tracksLoad && !anyMaxconn) {
+      return;
+    }
+    Pending next = null;
+    Lease lease = null;
+    synchronized (this) {
+      if (tracksLoad && !dirty) {
+        picker.released(s);
       }
+      // HAProxy's process_srv_queue: the server that freed a slot serves the oldest queued request
+      if (!queue.isEmpty() && s.takesNewRequests() && !s.isFull() && servers.contains(s)) {
+        next = queue.poll();
+        lease = take(s);
+      }
+    }
+    if (next != null) {
+      next.cancelTimer.run();
+      next.future.complete(new Decision.Forward(lease));
     }
   }
 

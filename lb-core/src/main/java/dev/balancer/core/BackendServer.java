@@ -154,6 +154,12 @@ public final class BackendServer {
     return adminState != AdminState.MAINT && health.takesPersistentTraffic();
   }
 
+  /** Whether it has reached its {@code maxconn} (0: no limit). */
+  public boolean isFull() {
+    int max = config.settings().maxconn();
+    return max > 0 && counters.inFlight() >= max;
+  }
+
   /** Requests sent to it that have not finished yet. */
   public int inFlight() {
     return counters.inFlight();

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 
@@ -39,9 +40,11 @@ public final class Balancer {
   private final AtomicReference<Snapshot> current = new AtomicReference<>();
 
   private final RandomGenerator random;
+  private final Scheduler scheduler;
 
-  private Balancer(Config config, RandomGenerator random) {
+  private Balancer(Config config, RandomGenerator random, Scheduler scheduler) {
     this.random = random;
+    this.scheduler = scheduler;
     current.set(build(config, Map.of(), 1));
   }
 
@@ -52,7 +55,16 @@ public final class Balancer {
 
   /** A balancer whose chance decisions ({@code balance random}) come from {@code random}. */
   public static Balancer create(Config config, RandomGenerator random) {
-    return new Balancer(Objects.requireNonNull(config, "config"), Objects.requireNonNull(random, "random"));
+    return create(config, random, Scheduler.system());
+  }
+
+  /**
+   * A balancer whose chance decisions come from {@code random} and whose timers (queue timeouts)
+   * run on {@code scheduler}: tests pass a manual one.
+   */
+  public static Balancer create(Config config, RandomGenerator random, Scheduler scheduler) {
+    return new Balancer(Objects.requireNonNull(config, "config"), Objects.requireNonNull(random, "random"),
+        Objects.requireNonNull(scheduler, "scheduler"));
   }
 
   /**
@@ -77,27 +89,47 @@ public final class Balancer {
 
   /**
    * Routes a request that arrived on a frontend: to its default backend, then to a server of it.
-   * With no backend or no usable server the decision is HAProxy's 503.
+   * With no backend or no usable server the decision is HAProxy's 503. The future completes at
+   * once unless every server is at its {@code maxconn}: then the request waits in the backend
+   * queue (see {@link #decide}).
    */
-  public Decision decide(String frontend, RequestView request) {
+  public CompletableFuture<Decision> decideAsync(String frontend, RequestView request) {
     Objects.requireNonNull(frontend, "frontend");
     Objects.requireNonNull(request, "request");
     Snapshot s = current.get();
     String backend = s.routes.get(frontend);
-    return backend == null ? Decision.Respond.NO_SERVER : pick(s, backend, request);
+    return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER) : pick(s, backend, request);
+  }
+
+  /**
+   * As {@link #decideAsync}, waiting on the calling thread while the request is queued (at most
+   * {@code timeout queue}).
+   */
+  public Decision decide(String frontend, RequestView request) {
+    return decideAsync(frontend, request).join();
   }
 
   /** Chooses a server of the named backend, for callers that route by themselves. */
-  public Decision decideForBackend(String backend, RequestView request) {
+  public CompletableFuture<Decision> decideForBackendAsync(String backend, RequestView request) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(request, "request");
     return pick(current.get(), backend, request);
   }
 
-  private static Decision pick(Snapshot s, String backend, RequestView request) {
+  /** As {@link #decideForBackendAsync}, waiting on the calling thread while queued. */
+  public Decision decideForBackend(String backend, RequestView request) {
+    return decideForBackendAsync(backend, request).join();
+  }
+
+  private static CompletableFuture<Decision> pick(Snapshot s, String backend, RequestView request) {
     BackendRuntime be = s.backends.get(backend);
-    Lease lease = be == null ? null : be.lease(request);
-    return lease == null ? Decision.Respond.NO_SERVER : new Decision.Forward(lease);
+    return be == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER) : be.lease(request);
+  }
+
+  /** Requests waiting in a backend's queue for a server below its {@code maxconn}. */
+  public int queued(String backend) {
+    BackendRuntime be = current.get().backends.get(backend);
+    return be == null ? 0 : be.queued();
   }
 
   /** The servers of a backend, in configuration order; empty for an unknown backend. */
@@ -134,7 +166,7 @@ public final class Balancer {
           servers.add(new BackendServer(be.name(), srv, be.timeouts()));
         }
       }
-      backends.put(be.name(), new BackendRuntime(be, servers, random));
+      backends.put(be.name(), new BackendRuntime(be, servers, random, scheduler));
     }
     return new Snapshot(config, Map.copyOf(routes), backends, generation);
   }

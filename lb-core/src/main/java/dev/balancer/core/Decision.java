@@ -19,5 +19,8 @@ public sealed interface Decision {
     public static final Respond NO_SERVER = new Respond(503, "Service Unavailable",
         "<html><body><h1>503 Service Unavailable</h1>\n"
             + "No server is available to handle this request.\n</body></html>\n");
+
+    /** HAProxy's answer when a request waited in the queue longer than {@code timeout queue}. */
+    public static final Respond QUEUE_TIMEOUT = new Respond(503, "Service Unavailable", NO_SERVER.body());
   }
 }

@@ -220,7 +220,14 @@ final class Keywords {
           "usesrc", "interface", "weight"));
 
   /** Server options Balancer acts on. */
-  static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled");
+  static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled", "backup", "no-backup",
+      "maxconn", "id");
+
+  /** Options Balancer acts on. */
+  static final Set<String> OPTIONS_SUPPORTED = set("allbackups");
+
+  /** Timeouts Balancer acts on. */
+  static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue");
 
   /** Bind options and how many arguments each takes. */
   static final Map<String, Integer> BIND_OPTIONS = arities(

@@ -230,7 +230,7 @@ final class ProxyParser {
       return;
     }
     p.timeouts = p.timeouts.with(k, d);
-    if (k != TimeoutKind.CONNECT && k != TimeoutKind.CLIENT && k != TimeoutKind.SERVER) {
+    if (!Keywords.TIMEOUTS_SUPPORTED.contains(k.keyword())) {
       unsupported(at, what);
     }
   }
@@ -394,8 +394,10 @@ final class ProxyParser {
       }
     }
     p.balance = b;
-    if (b.algorithm() != Balance.Algorithm.ROUND_ROBIN) {
-      parser.warning(at, "'balance " + algo + "' is not supported yet; using 'roundrobin'");
+    if (b.algorithm() == Balance.Algorithm.RDP_COOKIE || b.algorithm() == Balance.Algorithm.HASH) {
+      parser.warning(at, "'balance " + algo + "' is not supported yet; requests are spread by round robin over the same map");
+    } else if (b.checkPost()) {
+      parser.warning(at, "'balance url_param ... check_post' is not supported yet: only the query string is searched");
     }
   }
 
@@ -435,7 +437,6 @@ final class ProxyParser {
       avalanche = true;
     }
     p.hashType = new HashType(method, fn, avalanche);
-    unsupported(at, "hash-type");
   }
 
   private void cookie(ProxyBuilder p, Location at, List<String> args) {
@@ -555,7 +556,9 @@ final class ProxyParser {
         p.flags.put(name, !negated);
       }
     }
-    unsupported(at, (negated ? "no " : "") + "option " + name);
+    if (!Keywords.OPTIONS_SUPPORTED.contains(name)) {
+      unsupported(at, (negated ? "no " : "") + "option " + name);
+    }
   }
 
   private void acl(ProxyBuilder p, Location at, List<String> args) {

@@ -1,0 +1,90 @@
+package dev.balancer.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.balancer.config.ConfigLoader;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** maxconn, the backend queue and timeout queue, with time driven by hand. */
+class QueueTest {
+
+  private final ManualScheduler time = new ManualScheduler();
+  private static final RequestView GET = RequestView.of("GET", "/");
+
+  private Balancer balancer(String lines) {
+    return Balancer.create(ConfigLoader.parse("q.cfg", """
+        defaults
+          mode http
+          timeout connect 2s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+        """ + lines).orThrow(), new SplittableRandom(1), time);
+  }
+
+  private static Lease lease(CompletableFuture<Decision> f) {
+    return ((Decision.Forward) f.getNow(null)).lease();
+  }
+
+  @Test
+  void fullServersAreSkippedAndTheRestQueueUntilASlotFrees() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 1\n  server s2 127.0.0.1:2 maxconn 1\n");
+    Lease first = lease(b.decideAsync("www", GET));
+    Lease second = lease(b.decideAsync("www", GET));
+    assertThat(first.server().name()).isNotEqualTo(second.server().name());
+
+    CompletableFuture<Decision> third = b.decideAsync("www", GET);
+    CompletableFuture<Decision> fourth = b.decideAsync("www", GET);
+    assertThat(third).isNotDone();
+    assertThat(b.queued("app")).isEqualTo(2);
+
+    second.release();
+    assertThat(lease(third).server()).isSameAs(second.server());
+    assertThat(fourth).isNotDone();
+    first.release();
+    assertThat(lease(fourth).server()).isSameAs(first.server());
+    assertThat(b.queued("app")).isZero();
+  }
+
+  @Test
+  void aQueuedRequestGets503AfterTimeoutQueueWhichDefaultsToTimeoutConnect() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 1\n");
+    Lease busy = lease(b.decideAsync("www", GET));
+    CompletableFuture<Decision> waiting = b.decideAsync("www", GET);
+
+    time.advance(Duration.ofMillis(1999));
+    assertThat(waiting).isNotDone();
+    time.advance(Duration.ofMillis(1));
+
+    assertThat(waiting.getNow(null)).isEqualTo(Decision.Respond.QUEUE_TIMEOUT);
+    assertThat(b.queued("app")).isZero();
+    busy.release();
+    assertThat(b.server("app", "s1").orElseThrow().inFlight()).isZero();
+  }
+
+  @Test
+  void timeoutQueueOverridesTimeoutConnect() {
+    Balancer b = balancer("  timeout queue 500ms\n  server s1 127.0.0.1:1 maxconn 1\n");
+    lease(b.decideAsync("www", GET));
+    CompletableFuture<Decision> waiting = b.decideAsync("www", GET);
+
+    time.advance(Duration.ofMillis(500));
+
+    assertThat(waiting.getNow(null)).isEqualTo(Decision.Respond.QUEUE_TIMEOUT);
+  }
+
+  @Test
+  void inFlightNeverExceedsMaxconn() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 3\n");
+    for (int i = 0; i < 10; i++) {
+      b.decideAsync("www", GET);
+    }
+
+    assertThat(b.server("app", "s1").orElseThrow().inFlight()).isEqualTo(3);
+    assertThat(b.queued("app")).isEqualTo(7);
+  }
+}
