@@ -80,7 +80,7 @@ final class BackendRuntime {
     long key = HashKeys.key(config.balance(), config.hashType(), request);
     Pending pending;
     synchronized (this) {
-      if (dirty) {
+      if (dirty || slowstartDue()) {
         rebuild();
       }
       BackendServer s = queue.isEmpty() || !anyMaxconn ? picker.pick(key, full) : null;
@@ -166,8 +166,22 @@ final class BackendRuntime {
 
   private void rebuild() {
     dirty = false;
-    picker = Pickers.create(config.balance(), config.hashType(), computePool(),
-        BackendServer::weight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random);
+    List<BackendServer> pool = computePool();
+    slowstartNext = Long.MAX_VALUE;
+    for (BackendServer s : pool) {
+      if (s.inSlowstart()) {
+        // the effective weight grows each second: look again in a second
+        slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
+      }
+    }
+    picker = Pickers.create(config.balance(), config.hashType(), pool, BackendServer::weight,
+        BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random);
+  }
+
+  private long slowstartNext = Long.MAX_VALUE;
+
+  private boolean slowstartDue() {
+    return slowstartNext != Long.MAX_VALUE && scheduler.nanoTime() >= slowstartNext;
   }
 
   /** HAProxy's static map divides every weight by their GCD over all the backend's servers. */

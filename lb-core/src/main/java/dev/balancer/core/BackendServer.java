@@ -37,9 +37,13 @@ public final class BackendServer {
   private volatile Health health = Health.UP;
   private volatile int weight;
   private volatile Runnable onChange = () -> {};
+  private final Scheduler clock;
+  /** When the current slow start began (scheduler nanos), or {@link Long#MIN_VALUE} for none. */
+  private volatile long slowstartSince = Long.MIN_VALUE;
 
-  BackendServer(String backend, Server config, Timeouts timeouts) {
+  BackendServer(String backend, Server config, Timeouts timeouts, Scheduler clock) {
     this.backend = Objects.requireNonNull(backend, "backend");
+    this.clock = Objects.requireNonNull(clock, "clock");
     reconfigure(config, timeouts);
   }
 
@@ -122,7 +126,11 @@ public final class BackendServer {
 
   /** Changes the admin state at runtime (HAProxy's {@code set server ... state}). */
   public void setAdminState(AdminState state) {
-    this.adminState = Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(state, "state");
+    if (adminState == AdminState.MAINT && state != AdminState.MAINT) {
+      startSlowstart();
+    }
+    this.adminState = state;
     onChange.run();
   }
 
@@ -133,8 +141,65 @@ public final class BackendServer {
 
   /** Changes the operational state (health checks do; so does HAProxy's {@code set server ... health}). */
   public void setHealth(Health health) {
-    this.health = Objects.requireNonNull(health, "health");
+    Objects.requireNonNull(health, "health");
+    if (!this.health.takesBalancedTraffic() && this.health != Health.NOLB && health.takesBalancedTraffic()) {
+      // a recovery: slow start applies (never at process start)
+      startSlowstart();
+    }
+    this.health = health;
     onChange.run();
+  }
+
+  private void startSlowstart() {
+    if (config.settings().slowstart().isPresent()) {
+      slowstartSince = clock.nanoTime();
+    }
+  }
+
+  /**
+   * Whether it is ramping up after a recovery ({@code slowstart}): HAProxy's STARTING state.
+   */
+  public boolean inSlowstart() {
+    long since = slowstartSince;
+    if (since == Long.MIN_VALUE) {
+      return false;
+    }
+    long ss = config.settings().slowstart().map(java.time.Duration::toNanos).orElse(0L);
+    if (clock.nanoTime() - since >= ss) {
+      slowstartSince = Long.MIN_VALUE;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The effective weight in sixteenths, as HAProxy's {@code server_recalc_eweight} computes it:
+   * {@code weight × 16}, and during slow start {@code weight × ((16 × elapsed + slowstart) /
+   * slowstart)} with whole seconds, so it starts at {@code weight} and grows each second.
+   */
+  public int effectiveWeight() {
+    int w = weight;
+    if (!inSlowstart()) {
+      return w * 16;
+    }
+    long ss = Math.max(1, config.settings().slowstart().orElseThrow().toSeconds());
+    long elapsed = (clock.nanoTime() - slowstartSince) / 1_000_000_000L;
+    return (int) (w * Math.min(16, (16 * elapsed + ss) / ss));
+  }
+
+  /**
+   * Its {@code maxconn} now: during slow start it grows with the elapsed share of the ramp (at least
+   * 1), as HAProxy's {@code srv_dynamic_maxconn} does; 0 means no limit.
+   */
+  public int dynamicMaxconn() {
+    int max = config.settings().maxconn();
+    if (max == 0 || !inSlowstart()) {
+      return max;
+    }
+    long ss = Math.max(1, config.settings().slowstart().orElseThrow().toSeconds());
+    long elapsed = (clock.nanoTime() - slowstartSince) / 1_000_000_000L;
+    long ratio = 100 * elapsed / ss;
+    return (int) Math.max(1, max * ratio / 100);
   }
 
   /** Whether the balance algorithm may give it new requests: ready, up, weight above 0. */
@@ -156,7 +221,7 @@ public final class BackendServer {
 
   /** Whether it has reached its {@code maxconn} (0: no limit). */
   public boolean isFull() {
-    int max = config.settings().maxconn();
+    int max = dynamicMaxconn();
     return max > 0 && counters.inFlight() >= max;
   }
 

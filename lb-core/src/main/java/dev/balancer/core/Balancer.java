@@ -163,7 +163,7 @@ public final class Balancer {
           kept.reconfigure(srv, be.timeouts());
           servers.add(kept);
         } else {
-          servers.add(new BackendServer(be.name(), srv, be.timeouts()));
+          servers.add(new BackendServer(be.name(), srv, be.timeouts(), scheduler));
         }
       }
       backends.put(be.name(), new BackendRuntime(be, servers, random, scheduler));

@@ -17,10 +17,11 @@ final class ConsistentPicker<T> implements Picker<T> {
   private final List<T> owners;
   private int cursor = -1;
 
+  /** @param weight effective weights in sixteenths: the number of points (weight × 16, less during slow start) */
   ConsistentPicker(List<T> servers, ToIntFunction<? super T> weight, ToIntFunction<? super T> id) {
     int total = 0;
     for (T s : servers) {
-      total += weight.applyAsInt(s) * 16;
+      total += weight.applyAsInt(s);
     }
     // a point in the high half (shifted so that a signed sort orders unsigned points), its insertion
     // order in the low half: the eb32 tree keeps equal keys in insertion order
@@ -29,7 +30,7 @@ final class ConsistentPicker<T> implements Picker<T> {
     T[] ownerBySeq = (T[]) new Object[total];
     int seq = 0;
     for (T s : servers) {
-      int points = weight.applyAsInt(s) * 16;
+      int points = weight.applyAsInt(s);
       int puid = id.applyAsInt(s);
       for (int j = 0; j < points; j++) {
         long point = Integer.toUnsignedLong(Hashes.fullHash(puid * 4096 + j));

@@ -10,9 +10,10 @@ final class FwrrPicker<T> implements Picker<T> {
   private final FwrrSelector<T> fwrr;
   private final int size;
 
-  FwrrPicker(List<T> servers, ToIntFunction<? super T> weight) {
-    this.fwrr = new FwrrSelector<>(servers, weight);
-    this.size = (int) servers.stream().filter(s -> weight.applyAsInt(s) > 0).count();
+  /** @param eweight effective weights in sixteenths (weight × 16, less during slow start) */
+  FwrrPicker(List<T> servers, ToIntFunction<? super T> eweight) {
+    this.fwrr = new FwrrSelector<>(servers, eweight, 1);
+    this.size = (int) servers.stream().filter(s -> eweight.applyAsInt(s) > 0).count();
   }
 
   @Override

@@ -41,14 +41,22 @@ final class FwrrSelector<T> implements Selector<T> {
   private long seq;
 
   FwrrSelector(List<T> candidates, ToIntFunction<? super T> weight) {
+    this(candidates, weight, SCALE);
+  }
+
+  /**
+   * @param scale what a weight is multiplied by to give the effective weight: 16 for user weights
+   *     (0–256), 1 for effective weights already in sixteenths (0–4096, slow start)
+   */
+  FwrrSelector(List<T> candidates, ToIntFunction<? super T> weight, int scale) {
     long tot = 0;
     for (T c : candidates) {
       int w = weight.applyAsInt(c);
-      if (w < 0 || w > UR) {
+      if (w < 0 || w * scale > EMAX) {
         throw new IllegalArgumentException("weight out of range: " + w);
       }
       if (w > 0) {
-        Node n = new Node(c, w * SCALE);
+        Node n = new Node(c, w * scale);
         tot += n.ew;
         insert(init, n, EMAX - n.ew);
       }

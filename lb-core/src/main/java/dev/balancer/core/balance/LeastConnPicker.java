@@ -35,6 +35,7 @@ final class LeastConnPicker<T> implements Picker<T> {
   private final ToIntFunction<? super T> load;
   private long seq;
 
+  /** @param weight effective weights in sixteenths (weight × 16, less during slow start) */
   LeastConnPicker(List<T> servers, ToIntFunction<? super T> weight, ToIntFunction<? super T> load) {
     this.load = load;
     for (T s : servers) {
@@ -48,7 +49,7 @@ final class LeastConnPicker<T> implements Picker<T> {
   }
 
   private void queue(Node n) {
-    n.key = load.applyAsInt(n.server) * WEIGHT_SCALE / (n.weight * 16L);
+    n.key = load.applyAsInt(n.server) * WEIGHT_SCALE / n.weight;
     n.seq = seq++;
     tree.add(n);
   }

@@ -14,21 +14,24 @@ public final class Pickers {
   /**
    * @param pool the servers that may take new requests, in configuration order
    * @param weight a server's current weight (0–256)
+   * @param eweight a server's effective weight in sixteenths (weight × 16; less during slow start,
+   *     which only the dynamic algorithms follow, as in HAProxy)
    * @param weightDivisor the GCD of the weights of every server of the backend (the static map
    *     divides by it, as HAProxy does)
    * @param id a server's numeric id
    * @param load a server's requests in flight
    */
   public static <T> Picker<T> create(Balance balance, HashType hashType, List<T> pool, ToIntFunction<? super T> weight,
-      int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load, RandomGenerator random) {
+      ToIntFunction<? super T> eweight, int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load,
+      RandomGenerator random) {
     return switch (balance.algorithm()) {
-      case ROUND_ROBIN -> new FwrrPicker<>(pool, weight);
+      case ROUND_ROBIN -> new FwrrPicker<>(pool, eweight);
       case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
-      case LEASTCONN -> new LeastConnPicker<>(pool, weight, load);
+      case LEASTCONN -> new LeastConnPicker<>(pool, eweight, load);
       case FIRST -> new FirstPicker<>(pool, weight, id);
-      case RANDOM -> new RandomPicker<>(pool, balance.randomDraws(), weight, id, load, random);
+      case RANDOM -> new RandomPicker<>(pool, balance.randomDraws(), eweight, id, load, random);
       case SOURCE, URI, URL_PARAM, HDR, RDP_COOKIE, HASH -> hashType.method() == HashType.Method.CONSISTENT
-          ? new ConsistentPicker<>(pool, weight, id)
+          ? new ConsistentPicker<>(pool, eweight, id)
           : new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
     };
   }

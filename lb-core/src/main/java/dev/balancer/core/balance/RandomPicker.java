@@ -45,6 +45,6 @@ final class RandomPicker<T> implements Picker<T> {
   }
 
   private long cost(T s) {
-    return load.applyAsInt(s) * 4096L / Math.max(1, weight.applyAsInt(s) * 16L);
+    return load.applyAsInt(s) * 4096L / Math.max(1, weight.applyAsInt(s));
   }
 }
