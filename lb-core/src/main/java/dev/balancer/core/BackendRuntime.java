@@ -2,6 +2,7 @@ package dev.balancer.core;
 
 import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Balance;
+import dev.balancer.core.balance.DynamicFwrr;
 import dev.balancer.core.balance.Picker;
 import dev.balancer.core.balance.Pickers;
 import dev.balancer.config.model.TimeoutKind;
@@ -53,9 +54,42 @@ final class BackendRuntime {
     this.anyMaxconn = servers.stream().anyMatch(s -> s.config().settings().maxconn() > 0);
     Balance.Algorithm a = config.balance().algorithm();
     this.tracksLoad = a == Balance.Algorithm.LEASTCONN;
-    for (BackendServer s : servers) {
-      s.onChange(this::invalidate);
+    if (a == Balance.Algorithm.ROUND_ROBIN) {
+      this.fwrr = new DynamicFwrr<>(this.servers, BackendServer::backup, config.options().enabled("allbackups"),
+          BackendRuntime::roundRobinWeight, BackendRuntime::balancing);
+    } else {
+      this.fwrr = null;
     }
+    boolean isStatic = a == Balance.Algorithm.STATIC_RR || (a != Balance.Algorithm.ROUND_ROBIN
+        && a != Balance.Algorithm.LEASTCONN && a != Balance.Algorithm.FIRST && a != Balance.Algorithm.RANDOM
+        && config.hashType().method() == dev.balancer.config.model.HashType.Method.MAP_BASED);
+    for (BackendServer s : servers) {
+      s.staticAlgorithm(isStatic);
+      s.onChange(() -> changed(s));
+    }
+  }
+
+  /** roundrobin: HAProxy's FWRR with its own incremental updates, so sequences survive changes. */
+  private final DynamicFwrr<BackendServer> fwrr;
+  /** Servers whose state or weight changed since the last pick, in order (roundrobin). */
+  private final java.util.LinkedHashSet<BackendServer> changed = new java.util.LinkedHashSet<>();
+
+  private static int roundRobinWeight(BackendServer s) {
+    return s.effectiveWeight();
+  }
+
+  /** The admin and health states let the server take balanced traffic (weight aside). */
+  private static boolean balancing(BackendServer s) {
+    return s.adminState() == AdminState.READY && s.health().takesBalancedTraffic();
+  }
+
+  private void changed(BackendServer s) {
+    if (fwrr != null) {
+      synchronized (changed) {
+        changed.add(s);
+      }
+    }
+    dirty = true;
   }
 
   Backend config() {
@@ -83,11 +117,12 @@ final class BackendRuntime {
       if (dirty || slowstartDue()) {
         rebuild();
       }
-      BackendServer s = queue.isEmpty() || !anyMaxconn ? picker.pick(key, full) : null;
+      BackendServer s = queue.isEmpty() || !anyMaxconn ? choose(key) : null;
       if (s != null) {
         return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
       }
       if (!anyMaxconn || computePool().isEmpty()) {
+        // nothing usable: 503 at once, never queued
         return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
       }
       pending = new Pending();
@@ -131,7 +166,8 @@ final class BackendRuntime {
         picker.released(s);
       }
       // HAProxy's process_srv_queue: the server that freed a slot serves the oldest queued request
-      if (!queue.isEmpty() && s.takesNewRequests() && !s.isFull() && servers.contains(s)) {
+      if (!queue.isEmpty() && s.takesNewRequests() && !s.isFull() && servers.contains(s)
+          && (fwrr == null || fwrr.isUsable(s))) {
         next = queue.poll();
         lease = take(s);
       }
@@ -164,8 +200,35 @@ final class BackendRuntime {
     return List.of(backups.get(0));
   }
 
+  private BackendServer choose(long key) {
+    return fwrr != null ? fwrr.next(full) : picker.pick(key, full);
+  }
+
   private void rebuild() {
     dirty = false;
+    if (fwrr != null) {
+      List<BackendServer> pending;
+      synchronized (changed) {
+        pending = new ArrayList<>(changed);
+        changed.clear();
+      }
+      slowstartNext = Long.MAX_VALUE;
+      for (BackendServer s : servers) {
+        // ramping now, or ramping at the last look (its final step to full weight is due)
+        if ((s.inSlowstart() || ramping.contains(s)) && !pending.contains(s)) {
+          pending.add(s);
+        }
+      }
+      ramping.clear();
+      for (BackendServer s : pending) {
+        fwrr.refresh(s);
+        if (s.inSlowstart()) {
+          ramping.add(s);
+          slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
+        }
+      }
+      return;
+    }
     List<BackendServer> pool = computePool();
     slowstartNext = Long.MAX_VALUE;
     for (BackendServer s : pool) {
@@ -175,10 +238,11 @@ final class BackendRuntime {
       }
     }
     picker = Pickers.create(config.balance(), config.hashType(), pool, BackendServer::weight,
-        BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random);
+        BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random, picker);
   }
 
   private long slowstartNext = Long.MAX_VALUE;
+  private final java.util.Set<BackendServer> ramping = new java.util.HashSet<>();
 
   private boolean slowstartDue() {
     return slowstartNext != Long.MAX_VALUE && scheduler.nanoTime() >= slowstartNext;

@@ -47,6 +47,13 @@ public final class BackendServer {
     reconfigure(config, timeouts);
   }
 
+  /** Whether the backend's algorithm is static (static-rr, map-based hashing): weights are fixed. */
+  private volatile boolean staticAlgorithm;
+
+  void staticAlgorithm(boolean value) {
+    this.staticAlgorithm = value;
+  }
+
   /** A reload: the new server line; its {@code disabled} and {@code weight} apply again. */
   void reconfigure(Server config, Timeouts timeouts) {
     this.config = Objects.requireNonNull(config, "config");
@@ -110,10 +117,18 @@ public final class BackendServer {
     return weight;
   }
 
-  /** Changes the weight at runtime (HAProxy's {@code set server ... weight}). */
+  /**
+   * Changes the weight at runtime (HAProxy's {@code set server ... weight}). A static algorithm
+   * ({@code static-rr}, map-based hashing) takes only 0 or the configured weight, as in HAProxy.
+   *
+   * @throws IllegalArgumentException with HAProxy's message when the weight is refused
+   */
   public void setWeight(int weight) {
     if (weight < 0 || weight > Server.MAX_WEIGHT) {
       throw new IllegalArgumentException("Absolute weight can only be between 0 and 256 inclusive.");
+    }
+    if (staticAlgorithm && weight != 0 && weight != config.weight()) {
+      throw new IllegalArgumentException("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.");
     }
     this.weight = weight;
     onChange.run();

@@ -162,4 +162,70 @@ class HaproxyDifferentialIT {
       assertThat(r.get(1)).as(balance + " " + weights).isEqualTo(r.get(0));
     }
   }
+
+  /**
+   * A scenario in the notation of /tmp-style FWRR models: {@code nK} sends K requests, {@code
+   * maint:2}, {@code ready:2}, {@code drain:2}, {@code weight:2=5} change server s2 at runtime
+   * (HAProxy through its stats socket, ours through the API).
+   */
+  private List<List<String>> scenario(String balance, String weights, String script) throws Exception {
+    try (HaproxyOracle oracle = new HaproxyOracle(dir)) {
+      int n = weights.split("/").length;
+      List<Integer> ports = oracle.startBackends(n);
+      int port = HaproxyOracle.freePort();
+      String cfg = config(port, ports, weights, "    balance " + balance + "\n");
+      oracle.start(cfg, port);
+      Balancer ours = Balancer.create(ConfigLoader.parse("haproxy.cfg", cfg).orThrow());
+      List<String> theirs = new ArrayList<>();
+      List<String> mine = new ArrayList<>();
+      for (String op : script.split(" ")) {
+        if (op.startsWith("n")) {
+          for (int i = 0; i < Integer.parseInt(op.substring(1)); i++) {
+            theirs.add(oracle.request("127.0.0.1", "/"));
+            Decision d = ours.decide("fe", RequestView.of("GET", "/"));
+            mine.add(d instanceof Decision.Forward f ? f.lease().server().name() : "<503>");
+            if (d instanceof Decision.Forward f) {
+              f.lease().release();
+            }
+          }
+          continue;
+        }
+        String[] parts = op.split("[:=]");
+        String server = "s" + parts[1];
+        BackendServer s = ours.server("be", server).orElseThrow();
+        switch (parts[0]) {
+          case "maint", "ready", "drain" -> {
+            oracle.command("set server be/" + server + " state " + parts[0]);
+            s.setAdminState(AdminState.valueOf(parts[0].toUpperCase(java.util.Locale.ROOT)));
+          }
+          case "weight" -> {
+            oracle.command("set server be/" + server + " weight " + parts[2]);
+            s.setWeight(Integer.parseInt(parts[2]));
+          }
+          default -> throw new IllegalArgumentException(op);
+        }
+        theirs.add("|" + op + "|");
+        mine.add("|" + op + "|");
+      }
+      return List.of(theirs, mine);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {
+      "roundrobin 1/2/3 n6 maint:2 n4 ready:2 n12",
+      "roundrobin 1/2/3 n5 weight:3=1 n10 weight:3=6 n14",
+      "roundrobin 4/3/2/1 n7 drain:1 n6 ready:1 n10",
+      "roundrobin 1/1/1 n4 maint:1 maint:2 n3 ready:1 n5 ready:2 n9",
+      "roundrobin 5/1/1 n3 weight:1=0 n4 weight:1=2 n9",
+      "roundrobin 10/10/1 n11 maint:3 n5 ready:3 n25",
+      "static-rr 1/2/3 n4 maint:2 n4 ready:2 n12",
+      "static-rr 4/3/2/1 n7 weight:1=0 n9 drain:2 n5 ready:2 n3 weight:1=4 n10"})
+  void runtimeChangesKeepHaproxysSequence(String spec) throws Exception {
+    String[] words = spec.split(" ", 3);
+
+    List<List<String>> r = scenario(words[0], words[1], words[2]);
+
+    assertThat(r.get(1)).as(spec).isEqualTo(r.get(0));
+  }
 }

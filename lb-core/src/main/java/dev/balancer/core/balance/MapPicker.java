@@ -14,7 +14,20 @@ final class MapPicker<T> implements Picker<T> {
   private int rrIndex;
 
   MapPicker(List<T> servers, ToIntFunction<? super T> weight) {
+    this(servers, weight, 0);
+  }
+
+  /**
+   * @param rrIndex where the round-robin walk resumes: HAProxy keeps its index when the table is
+   *     rebuilt after a change, and wraps it to 0 only when it falls past the new table
+   */
+  MapPicker(List<T> servers, ToIntFunction<? super T> weight, int rrIndex) {
     this.table = StaticMap.build(servers, weight);
+    this.rrIndex = rrIndex;
+  }
+
+  int rrIndex() {
+    return rrIndex;
   }
 
   @Override
@@ -30,15 +43,24 @@ final class MapPicker<T> implements Picker<T> {
     return roundRobin(full);
   }
 
+  /** HAProxy's {@code map_get_server_rr}: the index wraps when it is read, not when it is advanced. */
   private T roundRobin(Predicate<T> full) {
     int n = table.size();
-    for (int tried = 0; tried < n; tried++) {
-      T s = table.get(rrIndex);
-      rrIndex = (rrIndex + 1) % n;
+    if (rrIndex >= n) {
+      rrIndex = 0;
+    }
+    int start = rrIndex;
+    int idx = rrIndex;
+    do {
+      T s = table.get(idx++);
       if (!full.test(s)) {
+        rrIndex = idx;
         return s;
       }
-    }
+      if (idx == n) {
+        idx = 0;
+      }
+    } while (idx != start);
     return null;
   }
 }

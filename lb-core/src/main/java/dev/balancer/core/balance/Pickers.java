@@ -20,19 +20,21 @@ public final class Pickers {
    *     divides by it, as HAProxy does)
    * @param id a server's numeric id
    * @param load a server's requests in flight
+   * @param previous the picker this one replaces (static-rr keeps its walking index), or null
    */
   public static <T> Picker<T> create(Balance balance, HashType hashType, List<T> pool, ToIntFunction<? super T> weight,
       ToIntFunction<? super T> eweight, int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load,
-      RandomGenerator random) {
+      RandomGenerator random, Picker<T> previous) {
+    int rrIndex = previous instanceof MapPicker<T> m ? m.rrIndex() : 0;
     return switch (balance.algorithm()) {
       case ROUND_ROBIN -> new FwrrPicker<>(pool, eweight);
-      case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
+      case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex);
       case LEASTCONN -> new LeastConnPicker<>(pool, eweight, load);
       case FIRST -> new FirstPicker<>(pool, weight, id);
       case RANDOM -> new RandomPicker<>(pool, balance.randomDraws(), eweight, id, load, random);
       case SOURCE, URI, URL_PARAM, HDR, RDP_COOKIE, HASH -> hashType.method() == HashType.Method.CONSISTENT
           ? new ConsistentPicker<>(pool, eweight, id)
-          : new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor);
+          : new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex);
     };
   }
 }
