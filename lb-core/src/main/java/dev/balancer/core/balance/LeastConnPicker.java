@@ -9,9 +9,10 @@ import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
 /**
- * {@code leastconn} ({@code lb_fwlc.c}): servers ordered by {@code load × 256 / weight}; among
- * equals, the one queued first wins, and a server is queued again (behind its equals) each time its
- * load changes, so idle servers take turns. O(log n) per pick and per change.
+ * {@code leastconn} ({@code lb_fwlc.c}): servers ordered by a key, 0 when idle and
+ * {@code (load + 1) × 4096 / eweight} otherwise; among equals, the one queued first wins, and a
+ * server whose key changes goes behind its new equals, so idle servers take turns in the order they
+ * became idle. O(log n) per pick and per change.
  */
 final class LeastConnPicker<T> implements Picker<T> {
 
@@ -49,14 +50,21 @@ final class LeastConnPicker<T> implements Picker<T> {
   }
 
   private void queue(Node n) {
-    n.key = load.applyAsInt(n.server) * WEIGHT_SCALE / n.weight;
+    n.key = key(n);
     n.seq = seq++;
     tree.add(n);
   }
 
+  /** HAProxy's key: 0 when idle, else {@code (load + 1) × 4096 / eweight} (u32). */
+  private long key(Node n) {
+    long inflight = load.applyAsInt(n.server);
+    return inflight == 0 ? 0 : ((inflight + 1) * WEIGHT_SCALE / n.weight) & 0xFFFFFFFFL;
+  }
+
+  /** HAProxy's fwlc_srv_reposition: an unchanged key keeps its place among equals. */
   private void requeue(T server) {
     Node n = nodes.get(server);
-    if (n != null) {
+    if (n != null && key(n) != n.key) {
       tree.remove(n);
       queue(n);
     }
