@@ -38,11 +38,20 @@ final class BackendRuntime {
   private volatile boolean dirty = true;
   private Picker<BackendServer> picker;
 
-  /** A request waiting in the backend queue for a free server slot. */
+  /** A request waiting in the backend queue or in one server's queue for a free slot. */
   private static final class Pending {
     final CompletableFuture<Decision> future = new CompletableFuture<>();
+    final long seq;
     Runnable cancelTimer = () -> {};
+
+    Pending(long seq) {
+      this.seq = seq;
+    }
   }
+
+  /** Per-server queues: requests that must go to that server (a hash, the single backup). */
+  private final java.util.Map<BackendServer, ArrayDeque<Pending>> serverQueues = new java.util.IdentityHashMap<>();
+  private long enqueued;
 
   BackendRuntime(Backend config, List<BackendServer> servers, RandomGenerator random, Scheduler scheduler) {
     this.config = config;
@@ -118,15 +127,25 @@ final class BackendRuntime {
         rebuild();
       }
       BackendServer s = queue.isEmpty() || !anyMaxconn ? choose(key) : null;
-      if (s != null) {
+      if (s != null && !s.isFull()) {
         return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
       }
-      if (!anyMaxconn || computePool().isEmpty()) {
+      if (s == null && (!anyMaxconn || computePool().isEmpty())) {
         // nothing usable: 503 at once, never queued
         return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
       }
-      pending = new Pending();
-      queue.add(pending);
+      pending = new Pending(enqueued++);
+      if (s == null) {
+        queue.add(pending);
+      } else {
+        // the algorithm chose this server (a hash, the single backup) and it is full: its own queue
+        ArrayDeque<Pending> q = serverQueues.computeIfAbsent(s, k -> new ArrayDeque<>());
+        int maxqueue = s.config().settings().maxqueue();
+        if (maxqueue > 0 && q.size() >= maxqueue) {
+          return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+        }
+        q.add(pending);
+      }
     }
     queueTimeout.ifPresent(t -> pending.cancelTimer = scheduler.schedule(t, () -> expire(pending)));
     return pending.future;
@@ -143,16 +162,24 @@ final class BackendRuntime {
 
   private void expire(Pending p) {
     synchronized (this) {
-      if (!queue.remove(p)) {
+      boolean removed = queue.remove(p);
+      for (ArrayDeque<Pending> q : serverQueues.values()) {
+        removed |= q.remove(p);
+      }
+      if (!removed) {
         return;
       }
     }
     p.future.complete(Decision.Respond.QUEUE_TIMEOUT);
   }
 
-  /** Requests waiting in the backend queue. */
+  /** Requests waiting in the backend queue and in the servers' queues. */
   synchronized int queued() {
-    return queue.size();
+    int n = queue.size();
+    for (ArrayDeque<Pending> q : serverQueues.values()) {
+      n += q.size();
+    }
+    return n;
   }
 
   void released(BackendServer s) {
@@ -165,10 +192,15 @@ final class BackendRuntime {
       if (tracksLoad && !dirty) {
         picker.released(s);
       }
-      // HAProxy's process_srv_queue: the server that freed a slot serves the oldest queued request
-      if (!queue.isEmpty() && s.takesNewRequests() && !s.isFull() && servers.contains(s)
-          && (fwrr == null || fwrr.isUsable(s))) {
-        next = queue.poll();
+      // HAProxy's process_srv_queue: the server that freed a slot serves the oldest request waiting
+      // for it, in its own queue or in the backend queue
+      ArrayDeque<Pending> own = serverQueues.get(s);
+      Pending mine = own == null ? null : own.peek();
+      boolean canServeBackendQueue = !queue.isEmpty() && s.takesNewRequests() && servers.contains(s)
+          && (fwrr == null || fwrr.isUsable(s));
+      Pending shared = canServeBackendQueue ? queue.peek() : null;
+      if (!s.isFull() && (mine != null || shared != null)) {
+        next = mine != null && (shared == null || mine.seq < shared.seq) ? own.poll() : queue.poll();
         lease = take(s);
       }
     }

@@ -87,4 +87,21 @@ class QueueTest {
     assertThat(b.server("app", "s1").orElseThrow().inFlight()).isEqualTo(3);
     assertThat(b.queued("app")).isEqualTo(7);
   }
+
+  @Test
+  void aHashedRequestWaitsForItsOwnServerAndMaxqueueFullIs503() {
+    Balancer b = balancer("  balance uri\n  server s1 127.0.0.1:1 maxconn 1 maxqueue 1\n  server s2 127.0.0.1:2 maxconn 1\n");
+    RequestView a = RequestView.of("GET", "/a");
+    Lease first = lease(b.decideAsync("www", a));
+    assertThat(first.server().name()).isEqualTo("s1");
+
+    CompletableFuture<Decision> second = b.decideAsync("www", a);
+    CompletableFuture<Decision> third = b.decideAsync("www", a);
+
+    assertThat(second).isNotDone();
+    assertThat(third.getNow(null)).isEqualTo(Decision.Respond.NO_SERVER);
+    assertThat(lease(b.decideAsync("www", RequestView.of("GET", "/b"))).server().name()).isEqualTo("s2");
+    first.release();
+    assertThat(lease(second).server().name()).isEqualTo("s1");
+  }
 }

@@ -221,7 +221,7 @@ final class Keywords {
 
   /** Server options Balancer acts on. */
   static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled", "backup", "no-backup",
-      "maxconn", "id", "slowstart");
+      "maxconn", "maxqueue", "id", "slowstart");
 
   /** Options Balancer acts on. */
   static final Set<String> OPTIONS_SUPPORTED = set("allbackups");

@@ -58,8 +58,8 @@ final class ConsistentPicker<T> implements Picker<T> {
     if (key < 0) {
       return walk(full);
     }
-    T s = owners.get(nearest(key));
-    return full.test(s) ? walk(full) : s;
+    // the nearest server, full or not (a full one queues the request), as chash_get_server_hash
+    return owners.get(nearest(key));
   }
 
   /** The index of the point nearest to {@code key}: the next one at or after it, or the one before. */

@@ -37,8 +37,8 @@ final class MapPicker<T> implements Picker<T> {
       return null;
     }
     if (key >= 0) {
-      T s = table.get((int) (key % n));
-      return full.test(s) ? roundRobin(full) : s;
+      // map_get_server_hash: the slot's server, full or not (a full one queues the request)
+      return table.get((int) (key % n));
     }
     return roundRobin(full);
   }

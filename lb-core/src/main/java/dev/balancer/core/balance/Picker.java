@@ -15,7 +15,9 @@ public interface Picker<T> {
    *
    * @param key the request's hash key for hash algorithms (a 32-bit hash, as an unsigned value in a
    *     long), or -1 when the request has none (then hash algorithms fall back to round robin)
-   * @param full servers that cannot take one more request now (maxconn reached): skipped
+   * @param full servers that cannot take one more request now (maxconn reached): skipped, except by
+   *     the hash algorithms, which return their server full or not (the request then waits in that
+   *     server's queue, as in HAProxy)
    * @return the server, or {@code null} when every one is full or the pool is empty
    */
   T pick(long key, Predicate<T> full);

@@ -34,14 +34,12 @@ final class RandomPicker<T> implements Picker<T> {
       if (s == null) {
         return null;
       }
-      if (full.test(s)) {
-        continue;
-      }
       if (best == null || cost(s) < cost(best)) {
         best = s;
       }
     }
-    return best != null ? best : ring.pick(-1, full);
+    // a full winner sends the request to the backend queue, as get_server_rnd's NULL does
+    return best == null || full.test(best) ? null : best;
   }
 
   private long cost(T s) {
