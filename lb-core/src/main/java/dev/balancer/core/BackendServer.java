@@ -144,6 +144,10 @@ public final class BackendServer {
     Objects.requireNonNull(state, "state");
     if (adminState == AdminState.MAINT && state != AdminState.MAINT) {
       startSlowstart();
+      if (config.check()) {
+        // HAProxy: a checked server leaving maintenance is UP, one failure away from DOWN
+        this.health = Health.GOING_DOWN;
+      }
     }
     this.adminState = state;
     onChange.run();

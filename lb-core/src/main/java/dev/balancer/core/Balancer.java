@@ -4,6 +4,8 @@ import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Config;
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.Server;
+import dev.balancer.core.health.CheckResult;
+import dev.balancer.core.health.Prober;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,17 +37,21 @@ import java.util.random.RandomGenerator;
  * name and address) across a reload keeps its counters; its admin state comes from the new file.
  * This class is thread-safe.
  */
-public final class Balancer {
+public final class Balancer implements AutoCloseable {
 
   private final AtomicReference<Snapshot> current = new AtomicReference<>();
 
   private final RandomGenerator random;
   private final Scheduler scheduler;
+  private final HealthChecker checker;
 
-  private Balancer(Config config, RandomGenerator random, Scheduler scheduler) {
+  private Balancer(Config config, RandomGenerator random, Scheduler scheduler, Prober prober) {
     this.random = random;
     this.scheduler = scheduler;
-    current.set(build(config, Map.of(), 1));
+    this.checker = new HealthChecker(scheduler, prober);
+    Snapshot first = build(config, Map.of(), 1);
+    current.set(first);
+    checker.sync(List.copyOf(first.backends.values()));
   }
 
   /** A balancer running the given configuration. */
@@ -63,8 +69,43 @@ public final class Balancer {
    * run on {@code scheduler}: tests pass a manual one.
    */
   public static Balancer create(Config config, RandomGenerator random, Scheduler scheduler) {
+    return create(config, random, scheduler, Prober.sockets());
+  }
+
+  /**
+   * A balancer whose health checks run through {@code prober} (tests pass one that answers as they
+   * wish). Checks run for every server with {@code check}; {@link #close()} stops them.
+   */
+  public static Balancer create(Config config, RandomGenerator random, Scheduler scheduler, Prober prober) {
     return new Balancer(Objects.requireNonNull(config, "config"), Objects.requireNonNull(random, "random"),
-        Objects.requireNonNull(scheduler, "scheduler"));
+        Objects.requireNonNull(scheduler, "scheduler"), Objects.requireNonNull(prober, "prober"));
+  }
+
+  /** The last health check result of a server, if it is checked and has been checked. */
+  public Optional<CheckResult> lastCheck(String backend, String server) {
+    return server(backend, server).flatMap(checker::lastResult);
+  }
+
+  /** A server's state in HAProxy's words: {@code UP}, {@code UP 1/3}, {@code DOWN 1/2}, {@code MAINT}... */
+  public String state(String backend, String server) {
+    BackendServer s = server(backend, server).orElseThrow(() -> new IllegalArgumentException(backend + "/" + server));
+    if (s.adminState() == AdminState.MAINT) {
+      return "MAINT";
+    }
+    if (s.adminState() == AdminState.DRAIN) {
+      return "DRAIN";
+    }
+    return checker.display(s).orElse(switch (s.health()) {
+      case UP, GOING_DOWN -> "UP";
+      case NOLB -> "NOLB";
+      default -> "DOWN";
+    });
+  }
+
+  /** Stops the health checks. */
+  @Override
+  public void close() {
+    checker.close();
   }
 
   /**
@@ -74,7 +115,9 @@ public final class Balancer {
   public synchronized void apply(Config config) {
     Objects.requireNonNull(config, "config");
     Snapshot old = current.get();
-    current.set(build(config, old.servers(), old.generation + 1));
+    Snapshot next = build(config, old.servers(), old.generation + 1);
+    current.set(next);
+    checker.sync(List.copyOf(next.backends.values()));
   }
 
   /** The configuration in force. */

@@ -24,22 +24,29 @@ final class ManualScheduler implements Scheduler {
     return now;
   }
 
-  /** Moves time forward and runs what fell due. */
+  /** Moves time forward, running what falls due in order, each at its own time. */
   void advance(Duration d) {
-    List<Task> due = new ArrayList<>();
+    long target;
     synchronized (this) {
-      now += d.toNanos();
-      tasks.removeIf(t -> {
-        if (t.due() <= now) {
-          due.add(t);
-          return true;
-        }
-        return false;
-      });
+      target = now + d.toNanos();
     }
-    for (Task t : due) {
-      if (!t.cancelled()[0]) {
-        t.task().run();
+    while (true) {
+      Task next = null;
+      synchronized (this) {
+        for (Task t : tasks) {
+          if (t.due() <= target && (next == null || t.due() < next.due())) {
+            next = t;
+          }
+        }
+        if (next == null) {
+          now = target;
+          return;
+        }
+        tasks.remove(next);
+        now = Math.max(now, next.due());
+      }
+      if (!next.cancelled()[0]) {
+        next.task().run();
       }
     }
   }

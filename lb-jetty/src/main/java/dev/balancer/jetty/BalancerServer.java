@@ -240,7 +240,11 @@ public final class BalancerServer implements AutoCloseable {
   /** Stops accepting, lets requests in flight finish (up to {@link #STOP_TIMEOUT}), then stops. */
   @Override
   public void close() throws Exception {
-    server.stop();
+    try {
+      server.stop();
+    } finally {
+      balancer.close();
+    }
   }
 
   /** Blocks until the server has stopped. */

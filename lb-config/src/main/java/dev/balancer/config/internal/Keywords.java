@@ -221,13 +221,14 @@ final class Keywords {
 
   /** Server options Balancer acts on. */
   static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled", "backup", "no-backup",
-      "maxconn", "maxqueue", "id", "slowstart");
+      "maxconn", "maxqueue", "id", "slowstart", "check", "no-check", "inter", "fastinter", "downinter", "rise",
+      "fall", "port", "addr");
 
   /** Options Balancer acts on. */
-  static final Set<String> OPTIONS_SUPPORTED = set("allbackups");
+  static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk");
 
   /** Timeouts Balancer acts on. */
-  static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue");
+  static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue", "check");
 
   /** Bind options and how many arguments each takes. */
   static final Map<String, Integer> BIND_OPTIONS = arities(

@@ -661,7 +661,9 @@ final class ProxyParser {
       }
       default -> throw new Bad("'http-check' expects 'comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var' or 'unset-var' but got '" + args.get(0) + "'.");
     }
-    unsupported(at, "http-check " + args.get(0));
+    if (!Set.of("send", "expect", "disable-on-404").contains(args.get(0))) {
+      unsupported(at, "http-check " + args.get(0));
+    }
   }
 
   private void stats(ProxyBuilder p, Location at, List<String> args) {

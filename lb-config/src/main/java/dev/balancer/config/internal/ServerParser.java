@@ -253,9 +253,7 @@ final class ServerParser {
         }
       }
       if (!Keywords.SERVER_SUPPORTED.contains(opt)) {
-        parser.warnOnce("server-option:" + p.name + ":" + opt, at, where + (opt.equals("check")
-            ? "health checks ('check') are not implemented yet: servers are always considered up"
-            : "option '" + opt + "' is not supported yet; ignored"));
+        parser.warnOnce("server-option:" + p.name + ":" + opt, at, where + "option '" + opt + "' is not supported yet; ignored");
       }
       i += arity;
     }
