@@ -127,14 +127,14 @@ class ConfigLoaderTest {
     LoadResult result = ConfigLoader.parse("u.cfg", """
         backend be
           mode http
-          option httplog
+          option abortonclose
           balance rdp-cookie
           server a 127.0.0.1:9000
         """);
 
     assertThat(result.hasErrors()).isFalse();
     assertThat(result.warnings()).extracting(Diagnostic::toString).contains(
-        "u.cfg:3: warning: 'option httplog' is not supported yet; ignored",
+        "u.cfg:3: warning: 'option abortonclose' is not supported yet; ignored",
         "u.cfg:4: warning: 'balance rdp-cookie' is not supported yet; requests are spread by round robin over the same map");
     assertThat(result.orThrow().backend("be").orElseThrow().servers()).hasSize(1);
   }
