@@ -2,27 +2,36 @@ package dev.balancer.core;
 
 import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Balance;
+import dev.balancer.config.model.HashType;
+import dev.balancer.config.model.TimeoutKind;
 import dev.balancer.core.balance.DynamicFwrr;
 import dev.balancer.core.balance.Picker;
 import dev.balancer.core.balance.Pickers;
-import dev.balancer.config.model.TimeoutKind;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
- * One backend within one configuration snapshot: its servers and the balance algorithm over the
- * ones that may take new requests. The algorithm is rebuilt when a server's state or weight
- * changes (lazily, on the next pick).
+ * One backend within one configuration snapshot: its servers, the balance algorithm over the ones
+ * that may take new requests, and the queues of requests waiting for a free {@code maxconn} slot.
  *
  * <p>The pool follows HAProxy's {@code backend.c}: the active servers that take new requests (ready,
  * up, weight above 0); when there is none, the first usable backup server in configuration order,
- * or every usable backup with {@code option allbackups}.
+ * or every usable backup with {@code option allbackups}. {@code roundrobin} runs HAProxy's FWRR
+ * with its incremental updates, applied as each change happens; the other algorithms are rebuilt
+ * lazily on the next pick after a change.
+ *
+ * <p>A reload hands the queues over to the new runtime of the same backend, and every server always
+ * reports its released leases to its newest runtime, so queued requests are served across reloads.
  */
 final class BackendRuntime {
 
@@ -30,28 +39,35 @@ final class BackendRuntime {
   private final List<BackendServer> servers;
   private final RandomGenerator random;
   private final boolean tracksLoad;
+  private final boolean fifo;
   private final Scheduler scheduler;
   private final Optional<Duration> queueTimeout;
   private final boolean anyMaxconn;
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final Predicate<BackendServer> full = BackendServer::isFull;
+  /** roundrobin: HAProxy's FWRR with its own incremental updates, so sequences survive changes. */
+  private final DynamicFwrr<BackendServer> fwrr;
+
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  /** Per-server queues: requests that must go to that server (a hash, the single backup). */
+  private final Map<BackendServer, ArrayDeque<Pending>> serverQueues = new IdentityHashMap<>();
+  private long enqueued;
   private volatile boolean dirty = true;
   private Picker<BackendServer> picker;
+  private long slowstartNext = Long.MAX_VALUE;
+  private final Set<BackendServer> ramping = new HashSet<>();
 
   /** A request waiting in the backend queue or in one server's queue for a free slot. */
-  private static final class Pending {
+  static final class Pending {
     final CompletableFuture<Decision> future = new CompletableFuture<>();
     final long seq;
-    Runnable cancelTimer = () -> {};
+    volatile BackendRuntime owner;
+    volatile Runnable cancelTimer = () -> {};
 
-    Pending(long seq) {
+    Pending(long seq, BackendRuntime owner) {
       this.seq = seq;
+      this.owner = owner;
     }
   }
-
-  /** Per-server queues: requests that must go to that server (a hash, the single backup). */
-  private final java.util.Map<BackendServer, ArrayDeque<Pending>> serverQueues = new java.util.IdentityHashMap<>();
-  private long enqueued;
 
   BackendRuntime(Backend config, List<BackendServer> servers, RandomGenerator random, Scheduler scheduler) {
     this.config = config;
@@ -63,42 +79,25 @@ final class BackendRuntime {
     this.anyMaxconn = servers.stream().anyMatch(s -> s.config().settings().maxconn() > 0);
     Balance.Algorithm a = config.balance().algorithm();
     this.tracksLoad = a == Balance.Algorithm.LEASTCONN;
-    if (a == Balance.Algorithm.ROUND_ROBIN) {
-      this.fwrr = new DynamicFwrr<>(this.servers, BackendServer::backup, config.options().enabled("allbackups"),
-          BackendRuntime::roundRobinWeight, BackendRuntime::balancing);
-    } else {
-      this.fwrr = null;
-    }
+    // HAProxy sends new requests straight to a non-empty backend queue for these, for fairness
+    this.fifo = a == Balance.Algorithm.ROUND_ROBIN || a == Balance.Algorithm.STATIC_RR || a == Balance.Algorithm.FIRST;
+    this.fwrr = a == Balance.Algorithm.ROUND_ROBIN
+        ? new DynamicFwrr<>(this.servers, BackendServer::backup, config.options().enabled("allbackups"),
+            BackendServer::effectiveWeight, BackendRuntime::balancing)
+        : null;
     boolean isStatic = a == Balance.Algorithm.STATIC_RR || (a != Balance.Algorithm.ROUND_ROBIN
         && a != Balance.Algorithm.LEASTCONN && a != Balance.Algorithm.FIRST && a != Balance.Algorithm.RANDOM
-        && config.hashType().method() == dev.balancer.config.model.HashType.Method.MAP_BASED);
-    for (BackendServer s : servers) {
+        && config.hashType().method() == HashType.Method.MAP_BASED);
+    for (BackendServer s : this.servers) {
       s.staticAlgorithm(isStatic);
-      s.onChange(() -> changed(s));
     }
   }
 
-  /** roundrobin: HAProxy's FWRR with its own incremental updates, so sequences survive changes. */
-  private final DynamicFwrr<BackendServer> fwrr;
-  /** Servers whose state or weight changed since the last pick, in order (roundrobin). */
-  private final java.util.LinkedHashSet<BackendServer> changed = new java.util.LinkedHashSet<>();
-
-  private static int roundRobinWeight(BackendServer s) {
-    return s.effectiveWeight();
-  }
-
-  /** The admin and health states let the server take balanced traffic (weight aside). */
-  private static boolean balancing(BackendServer s) {
-    return s.adminState() == AdminState.READY && s.health().takesBalancedTraffic();
-  }
-
-  private void changed(BackendServer s) {
-    if (fwrr != null) {
-      synchronized (changed) {
-        changed.add(s);
-      }
+  /** Makes this runtime the one its servers report to (called once the snapshot is published). */
+  void attach() {
+    for (BackendServer s : servers) {
+      s.owner(this);
     }
-    dirty = true;
   }
 
   Backend config() {
@@ -109,24 +108,36 @@ final class BackendRuntime {
     return servers;
   }
 
-  void invalidate() {
-    dirty = true;
+  /** The admin and health states let the server take balanced traffic (weight aside). */
+  private static boolean balancing(BackendServer s) {
+    return s.adminState() == AdminState.READY && s.health().takesBalancedTraffic();
+  }
+
+  /** A server's state or weight changed: roundrobin applies it now, the others on the next pick. */
+  void changed(BackendServer s) {
+    synchronized (this) {
+      if (fwrr != null) {
+        fwrr.refresh(s);
+      } else {
+        dirty = true;
+      }
+    }
+    dispatch(s);
   }
 
   /**
-   * The next server by the balance algorithm, leased. When every usable server is at its
-   * {@code maxconn}, the request waits in the backend queue (first come, first served) until a
-   * server frees a slot, or until {@code timeout queue} (default {@code timeout connect}), when it
-   * gets HAProxy's 503. With no usable server at all, the answer is 503 at once.
+   * The next server by the balance algorithm, leased. When the algorithm finds every usable server
+   * at its {@code maxconn}, the request waits in the backend queue until a server frees a slot; when
+   * it chose a server that is full (a hash, the single backup), in that server's queue (up to its
+   * {@code maxqueue}). After {@code timeout queue} (default {@code timeout connect}) it gets HAProxy's
+   * 503. With no usable server at all, the answer is 503 at once.
    */
   CompletableFuture<Decision> lease(RequestView request) {
     long key = HashKeys.key(config.balance(), config.hashType(), request);
     Pending pending;
     synchronized (this) {
-      if (dirty || slowstartDue()) {
-        rebuild();
-      }
-      BackendServer s = queue.isEmpty() || !anyMaxconn ? choose(key) : null;
+      refreshIfDue();
+      BackendServer s = fifo && anyMaxconn && !queue.isEmpty() ? null : choose(key);
       if (s != null && !s.isFull()) {
         return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
       }
@@ -134,11 +145,10 @@ final class BackendRuntime {
         // nothing usable: 503 at once, never queued
         return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
       }
-      pending = new Pending(enqueued++);
+      pending = new Pending(enqueued++, this);
       if (s == null) {
         queue.add(pending);
       } else {
-        // the algorithm chose this server (a hash, the single backup) and it is full: its own queue
         ArrayDeque<Pending> q = serverQueues.computeIfAbsent(s, k -> new ArrayDeque<>());
         int maxqueue = s.config().settings().maxqueue();
         if (maxqueue > 0 && q.size() >= maxqueue) {
@@ -147,14 +157,18 @@ final class BackendRuntime {
         q.add(pending);
       }
     }
-    queueTimeout.ifPresent(t -> pending.cancelTimer = scheduler.schedule(t, () -> expire(pending)));
+    queueTimeout.ifPresent(t -> pending.cancelTimer = scheduler.schedule(t, () -> pending.owner.expire(pending)));
     return pending.future;
   }
 
+  private BackendServer choose(long key) {
+    return fwrr != null ? fwrr.next(full) : picker.pick(key, full);
+  }
+
   private Lease take(BackendServer s) {
-    Lease lease = new Lease(s, this);
+    Lease lease = new Lease(s);
     s.counters().begin();
-    if (tracksLoad) {
+    if (tracksLoad && picker != null && !dirty) {
       picker.taken(s);
     }
     return lease;
@@ -182,31 +196,103 @@ final class BackendRuntime {
     return n;
   }
 
+  /** A lease on one of this runtime's servers ended (the server reports to its newest runtime). */
   void released(BackendServer s) {
-    if (!tracksLoad && !anyMaxconn) {
+    if (tracksLoad) {
+      synchronized (this) {
+        if (!dirty && picker != null) {
+          picker.released(s);
+        }
+      }
+    }
+    if (anyMaxconn) {
+      dispatch(s);
+    }
+  }
+
+  /**
+   * HAProxy's {@code process_srv_queue} and {@code pendconn_grab_from_px}: while the server has a
+   * free slot, it serves the oldest request waiting for it, in its own queue or in the backend queue
+   * (the latter only if the algorithm could choose it now). Futures complete outside the lock.
+   */
+  private void dispatch(BackendServer s) {
+    List<Pending> served = new ArrayList<>();
+    List<Lease> leases = new ArrayList<>();
+    synchronized (this) {
+      refreshIfDue();
+      ArrayDeque<Pending> own = serverQueues.get(s);
+      while (!s.isFull()) {
+        dropDone(own);
+        dropDone(queue);
+        Pending mine = own == null ? null : own.peek();
+        Pending shared = !queue.isEmpty() && mayServeBackendQueue(s) ? queue.peek() : null;
+        if (mine == null && shared == null) {
+          break;
+        }
+        served.add(mine != null && (shared == null || mine.seq < shared.seq) ? own.poll() : queue.poll());
+        leases.add(take(s));
+      }
+    }
+    for (int i = 0; i < served.size(); i++) {
+      Pending p = served.get(i);
+      p.cancelTimer.run();
+      if (!p.future.complete(new Decision.Forward(leases.get(i)))) {
+        leases.get(i).release();
+      }
+    }
+  }
+
+  private static void dropDone(ArrayDeque<Pending> q) {
+    while (q != null && !q.isEmpty() && q.peek().future.isDone()) {
+      q.poll();
+    }
+  }
+
+  /** Whether the server is one the algorithm may choose now: in the pool (actives, else backups). */
+  private boolean mayServeBackendQueue(BackendServer s) {
+    if (!s.takesNewRequests() || !servers.contains(s)) {
+      return false;
+    }
+    return fwrr != null ? fwrr.isUsable(s) && computePool().contains(s) : computePool().contains(s);
+  }
+
+  /** Hands this runtime's waiting requests to its successor after a reload, oldest first. */
+  void handOver(BackendRuntime next) {
+    List<Pending> moved = new ArrayList<>();
+    synchronized (this) {
+      moved.addAll(queue);
+      queue.clear();
+      serverQueues.values().forEach(moved::addAll);
+      serverQueues.clear();
+    }
+    if (moved.isEmpty()) {
       return;
     }
-    Pending next = null;
-    Lease lease = null;
-    synchronized (this) {
-      if (tracksLoad && !dirty) {
-        picker.released(s);
+    moved.sort(java.util.Comparator.comparingLong(p -> p.seq));
+    synchronized (next) {
+      for (Pending p : moved) {
+        p.owner = next;
+        next.queue.add(p);
       }
-      // HAProxy's process_srv_queue: the server that freed a slot serves the oldest request waiting
-      // for it, in its own queue or in the backend queue
-      ArrayDeque<Pending> own = serverQueues.get(s);
-      Pending mine = own == null ? null : own.peek();
-      boolean canServeBackendQueue = !queue.isEmpty() && s.takesNewRequests() && servers.contains(s)
-          && (fwrr == null || fwrr.isUsable(s));
-      Pending shared = canServeBackendQueue ? queue.peek() : null;
-      if (!s.isFull() && (mine != null || shared != null)) {
-        next = mine != null && (shared == null || mine.seq < shared.seq) ? own.poll() : queue.poll();
-        lease = take(s);
-      }
+      next.enqueued = Math.max(next.enqueued, moved.get(moved.size() - 1).seq + 1);
     }
-    if (next != null) {
-      next.cancelTimer.run();
-      next.future.complete(new Decision.Forward(lease));
+    for (BackendServer s : next.servers) {
+      next.dispatch(s);
+    }
+  }
+
+  /** The backend left the configuration: its waiting requests get HAProxy's 503. */
+  void retire() {
+    List<Pending> waiting = new ArrayList<>();
+    synchronized (this) {
+      waiting.addAll(queue);
+      queue.clear();
+      serverQueues.values().forEach(waiting::addAll);
+      serverQueues.clear();
+    }
+    for (Pending p : waiting) {
+      p.cancelTimer.run();
+      p.future.complete(Decision.Respond.NO_SERVER);
     }
   }
 
@@ -232,59 +318,71 @@ final class BackendRuntime {
     return List.of(backups.get(0));
   }
 
-  private BackendServer choose(long key) {
-    return fwrr != null ? fwrr.next(full) : picker.pick(key, full);
+  private void refreshIfDue() {
+    boolean due = slowstartNext != Long.MAX_VALUE && scheduler.nanoTime() >= slowstartNext;
+    if (fwrr != null) {
+      if (due || slowstartNext == Long.MAX_VALUE && anyRamping()) {
+        rampFwrr();
+      }
+      return;
+    }
+    if (dirty || due) {
+      rebuild();
+    }
+  }
+
+  private boolean anyRamping() {
+    for (BackendServer s : servers) {
+      if (s.inSlowstart()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** roundrobin in slow start: each second, the ramping servers' new weights (and the last step). */
+  private void rampFwrr() {
+    slowstartNext = Long.MAX_VALUE;
+    List<BackendServer> step = new ArrayList<>(ramping);
+    ramping.clear();
+    for (BackendServer s : servers) {
+      if (s.inSlowstart() && !step.contains(s)) {
+        step.add(s);
+      }
+    }
+    for (BackendServer s : step) {
+      fwrr.refresh(s);
+      if (s.inSlowstart()) {
+        ramping.add(s);
+      }
+    }
+    if (!ramping.isEmpty()) {
+      slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
+    }
   }
 
   private void rebuild() {
     dirty = false;
-    if (fwrr != null) {
-      List<BackendServer> pending;
-      synchronized (changed) {
-        pending = new ArrayList<>(changed);
-        changed.clear();
-      }
-      slowstartNext = Long.MAX_VALUE;
-      for (BackendServer s : servers) {
-        // ramping now, or ramping at the last look (its final step to full weight is due)
-        if ((s.inSlowstart() || ramping.contains(s)) && !pending.contains(s)) {
-          pending.add(s);
-        }
-      }
-      ramping.clear();
-      for (BackendServer s : pending) {
-        fwrr.refresh(s);
-        if (s.inSlowstart()) {
-          ramping.add(s);
-          slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
-        }
-      }
-      return;
-    }
     List<BackendServer> pool = computePool();
-    slowstartNext = Long.MAX_VALUE;
-    for (BackendServer s : pool) {
-      if (s.inSlowstart()) {
-        // the effective weight grows each second: look again in a second
-        slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
+    if (slowstartNext == Long.MAX_VALUE || scheduler.nanoTime() >= slowstartNext) {
+      slowstartNext = Long.MAX_VALUE;
+      for (BackendServer s : pool) {
+        if (s.inSlowstart()) {
+          // the effective weight grows each second: look again in a second
+          slowstartNext = scheduler.nanoTime() + 1_000_000_000L;
+          break;
+        }
       }
     }
     picker = Pickers.create(config.balance(), config.hashType(), pool, BackendServer::weight,
         BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random, picker);
   }
 
-  private long slowstartNext = Long.MAX_VALUE;
-  private final java.util.Set<BackendServer> ramping = new java.util.HashSet<>();
-
-  private boolean slowstartDue() {
-    return slowstartNext != Long.MAX_VALUE && scheduler.nanoTime() >= slowstartNext;
-  }
-
   /** HAProxy's static map divides every weight by their GCD over all the backend's servers. */
   private int weightDivisor() {
     int gcd = 0;
     for (BackendServer s : servers) {
-      int w = s.weight();
+      int w = s.config().weight();
       while (w != 0) {
         int t = gcd % w;
         gcd = w;

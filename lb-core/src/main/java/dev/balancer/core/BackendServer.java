@@ -36,7 +36,7 @@ public final class BackendServer {
   private volatile AdminState adminState;
   private volatile Health health = Health.UP;
   private volatile int weight;
-  private volatile Runnable onChange = () -> {};
+  private volatile BackendRuntime owner;
   private final Scheduler clock;
   /** When the current slow start began (scheduler nanos), or {@link Long#MIN_VALUE} for none. */
   private volatile long slowstartSince = Long.MIN_VALUE;
@@ -62,9 +62,23 @@ public final class BackendServer {
     this.weight = config.weight();
   }
 
-  /** Who to tell when a state or the weight changes (the backend's current selector). */
-  void onChange(Runnable listener) {
-    this.onChange = listener;
+  /** The runtime it reports changes and released leases to: its backend's newest one. */
+  void owner(BackendRuntime runtime) {
+    this.owner = runtime;
+  }
+
+  private void onChange() {
+    BackendRuntime o = owner;
+    if (o != null) {
+      o.changed(this);
+    }
+  }
+
+  void released() {
+    BackendRuntime o = owner;
+    if (o != null) {
+      o.released(this);
+    }
   }
 
   /** The name of its backend. */
@@ -131,7 +145,7 @@ public final class BackendServer {
       throw new IllegalArgumentException("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.");
     }
     this.weight = weight;
-    onChange.run();
+    onChange();
   }
 
   /** Ready, draining or in maintenance. */
@@ -150,7 +164,7 @@ public final class BackendServer {
       }
     }
     this.adminState = state;
-    onChange.run();
+    onChange();
   }
 
   /** Up, down or in between. */
@@ -166,7 +180,7 @@ public final class BackendServer {
       startSlowstart();
     }
     this.health = health;
-    onChange.run();
+    onChange();
   }
 
   private void startSlowstart() {
@@ -179,16 +193,26 @@ public final class BackendServer {
    * Whether it is ramping up after a recovery ({@code slowstart}): HAProxy's STARTING state.
    */
   public boolean inSlowstart() {
+    return elapsedSlowstartSeconds() >= 0;
+  }
+
+  /** Whole seconds since the slow start began, or -1 when there is none (read once: thread-safe). */
+  private long elapsedSlowstartSeconds() {
     long since = slowstartSince;
     if (since == Long.MIN_VALUE) {
-      return false;
+      return -1;
     }
-    long ss = config.settings().slowstart().map(java.time.Duration::toNanos).orElse(0L);
-    if (clock.nanoTime() - since >= ss) {
-      slowstartSince = Long.MIN_VALUE;
-      return false;
+    long elapsed = clock.nanoTime() - since;
+    if (elapsed >= slowstartSeconds() * 1_000_000_000L) {
+      return -1;
     }
-    return true;
+    return elapsed / 1_000_000_000L;
+  }
+
+  /** {@code slowstart} in seconds, rounded up as HAProxy does ({@code (ms + 999) / 1000}). */
+  private long slowstartSeconds() {
+    long ms = config.settings().slowstart().map(java.time.Duration::toMillis).orElse(0L);
+    return Math.max(1, (ms + 999) / 1000);
   }
 
   /**
@@ -198,11 +222,11 @@ public final class BackendServer {
    */
   public int effectiveWeight() {
     int w = weight;
-    if (!inSlowstart()) {
+    long elapsed = elapsedSlowstartSeconds();
+    if (elapsed < 0) {
       return w * 16;
     }
-    long ss = Math.max(1, config.settings().slowstart().orElseThrow().toSeconds());
-    long elapsed = (clock.nanoTime() - slowstartSince) / 1_000_000_000L;
+    long ss = slowstartSeconds();
     return (int) (w * Math.min(16, (16 * elapsed + ss) / ss));
   }
 
@@ -212,12 +236,11 @@ public final class BackendServer {
    */
   public int dynamicMaxconn() {
     int max = config.settings().maxconn();
-    if (max == 0 || !inSlowstart()) {
+    long elapsed = elapsedSlowstartSeconds();
+    if (max == 0 || elapsed < 0) {
       return max;
     }
-    long ss = Math.max(1, config.settings().slowstart().orElseThrow().toSeconds());
-    long elapsed = (clock.nanoTime() - slowstartSince) / 1_000_000_000L;
-    long ratio = 100 * elapsed / ss;
+    long ratio = 100 * elapsed / slowstartSeconds();
     return (int) Math.max(1, max * ratio / 100);
   }
 

@@ -51,6 +51,7 @@ public final class Balancer implements AutoCloseable {
     this.checker = new HealthChecker(scheduler, prober);
     Snapshot first = build(config, Map.of(), 1);
     current.set(first);
+    first.backends.values().forEach(BackendRuntime::attach);
     checker.sync(List.copyOf(first.backends.values()));
   }
 
@@ -117,6 +118,15 @@ public final class Balancer implements AutoCloseable {
     Snapshot old = current.get();
     Snapshot next = build(config, old.servers(), old.generation + 1);
     current.set(next);
+    next.backends.values().forEach(BackendRuntime::attach);
+    old.backends.forEach((name, rt) -> {
+      BackendRuntime successor = next.backends.get(name);
+      if (successor != null) {
+        rt.handOver(successor);
+      } else {
+        rt.retire();
+      }
+    });
     checker.sync(List.copyOf(next.backends.values()));
   }
 

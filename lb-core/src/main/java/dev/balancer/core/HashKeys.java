@@ -34,6 +34,10 @@ final class HashKeys {
   /** The address's 32-bit words XORed (one word for IPv4), then the avalanche if configured. */
   static long source(HashType type, String address) {
     byte[] addr;
+    if (address == null || address.isEmpty() || !(Character.isDigit(address.charAt(0)) || address.indexOf(':') >= 0)) {
+      // not an IP literal (a unix socket, say): HAProxy falls back to round robin
+      return -1;
+    }
     try {
       addr = InetAddress.getByName(address).getAddress();
     } catch (UnknownHostException e) {

@@ -10,12 +10,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Lease implements AutoCloseable {
 
   private final BackendServer server;
-  private final BackendRuntime backend;
   private final AtomicBoolean released = new AtomicBoolean();
 
-  Lease(BackendServer server, BackendRuntime backend) {
+  Lease(BackendServer server) {
     this.server = server;
-    this.backend = backend;
   }
 
   /** The server this request goes to. */
@@ -27,7 +25,8 @@ public final class Lease implements AutoCloseable {
   public void release() {
     if (released.compareAndSet(false, true)) {
       server.counters().end();
-      backend.released(server);
+      // the server's newest runtime: after a reload, it is the one whose queues wait for this slot
+      server.released();
     }
   }
 

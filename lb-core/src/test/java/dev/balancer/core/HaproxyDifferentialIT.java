@@ -219,6 +219,7 @@ class HaproxyDifferentialIT {
       "roundrobin 1/1/1 n4 maint:1 maint:2 n3 ready:1 n5 ready:2 n9",
       "roundrobin 5/1/1 n3 weight:1=0 n4 weight:1=2 n9",
       "roundrobin 10/10/1 n11 maint:3 n5 ready:3 n25",
+      "roundrobin 1/2/3 n5 maint:2 ready:2 n12 drain:3 weight:1=4 ready:3 n14",
       "static-rr 1/2/3 n4 maint:2 n4 ready:2 n12",
       "static-rr 4/3/2/1 n7 weight:1=0 n9 drain:2 n5 ready:2 n3 weight:1=4 n10"})
   void runtimeChangesKeepHaproxysSequence(String spec) throws Exception {

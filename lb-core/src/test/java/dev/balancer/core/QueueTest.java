@@ -104,4 +104,61 @@ class QueueTest {
     first.release();
     assertThat(lease(second).server().name()).isEqualTo("s1");
   }
+
+  @Test
+  void aServerThatFreesOrRecoversServesEveryQueuedRequestItHasRoomFor() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 3\n  server s2 127.0.0.1:2 maxconn 3 disabled\n");
+    for (int i = 0; i < 3; i++) {
+      lease(b.decideAsync("www", GET));
+    }
+    java.util.List<CompletableFuture<Decision>> waiting = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      waiting.add(b.decideAsync("www", GET));
+    }
+    assertThat(b.queued("app")).isEqualTo(4);
+
+    b.server("app", "s2").orElseThrow().setAdminState(AdminState.READY);
+
+    assertThat(waiting.subList(0, 3)).allSatisfy(f -> assertThat(lease(f).server().name()).isEqualTo("s2"));
+    assertThat(waiting.get(3)).isNotDone();
+  }
+
+  @Test
+  void queuedRequestsAreServedAfterAReloadByReleasesOfLeasesTakenBeforeIt() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 1\n");
+    Lease before = lease(b.decideAsync("www", GET));
+    CompletableFuture<Decision> waiting = b.decideAsync("www", GET);
+
+    b.apply(ConfigLoader.parse("q.cfg", """
+        defaults
+          mode http
+          timeout connect 2s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          server s1 127.0.0.1:1 maxconn 1
+        """).orThrow());
+    CompletableFuture<Decision> after = b.decideAsync("www", GET);
+    before.release();
+
+    assertThat(lease(waiting).server().name()).isEqualTo("s1");
+    assertThat(after).isNotDone();
+    lease(waiting).release();
+    assertThat(lease(after).server().name()).isEqualTo("s1");
+  }
+
+  @Test
+  void aCancelledWaitDoesNotKeepASlot() {
+    Balancer b = balancer("  server s1 127.0.0.1:1 maxconn 1\n");
+    Lease busy = lease(b.decideAsync("www", GET));
+    CompletableFuture<Decision> cancelled = b.decideAsync("www", GET);
+    CompletableFuture<Decision> next = b.decideAsync("www", GET);
+
+    cancelled.cancel(false);
+    busy.release();
+
+    assertThat(lease(next).server().name()).isEqualTo("s1");
+    assertThat(b.server("app", "s1").orElseThrow().inFlight()).isEqualTo(1);
+  }
 }

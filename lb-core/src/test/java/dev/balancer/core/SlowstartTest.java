@@ -50,7 +50,8 @@ class SlowstartTest {
 
     assertThat(s2.inSlowstart()).isTrue();
     assertThat(s2.effectiveWeight()).isEqualTo(10);
-    assertThat(share(b, "s2", 1700)).isEqualTo(100);
+    // 10/170 of the traffic; HAProxy's incremental re-insertion shifts the cycle by a pick or so
+    assertThat(share(b, "s2", 1700)).isBetween(95L, 105L);
     time.advance(Duration.ofSeconds(5));
     assertThat(s2.effectiveWeight()).isEqualTo(90);
     assertThat(share(b, "s2", 2500)).isBetween(880L, 920L);

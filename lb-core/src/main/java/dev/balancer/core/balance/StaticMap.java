@@ -9,7 +9,8 @@ import java.util.function.ToIntFunction;
  * so that each server appears in proportion to its weight, evenly spread. {@code static-rr} walks
  * it in a circle; map-based hashing takes slot {@code hash % size}.
  *
- * <p>Derivation: divide the weights by their GCD, T = their sum. For each of the T slots, every
+ * <p>Derivation: the weights come already divided by the GCD of every server's weight (the caller's
+ * job, as HAProxy computes it once over the whole backend); T = their sum. For each of the T slots, every
  * server adds its weight to its score; the first server with the largest {@code (score + T) / T}
  * takes the slot and loses T. Weights 1/2/3 give {@code s1 s3 s2 s3 s2 s3}.
  */
@@ -18,20 +19,16 @@ final class StaticMap {
   private StaticMap() {}
 
   static <T> List<T> build(List<T> servers, ToIntFunction<? super T> weight) {
-    int gcd = 0;
-    for (T s : servers) {
-      gcd = gcd(gcd, weight.applyAsInt(s));
-    }
     List<T> table = new ArrayList<>();
-    if (gcd == 0) {
-      return table;
-    }
     int n = servers.size();
     long[] w = new long[n];
     long total = 0;
     for (int i = 0; i < n; i++) {
-      w[i] = weight.applyAsInt(servers.get(i)) / gcd;
+      w[i] = weight.applyAsInt(servers.get(i));
       total += w[i];
+    }
+    if (total == 0) {
+      return table;
     }
     long[] score = new long[n];
     for (long slot = 0; slot < total; slot++) {
@@ -54,12 +51,4 @@ final class StaticMap {
     return table;
   }
 
-  private static int gcd(int a, int b) {
-    while (b != 0) {
-      int t = a % b;
-      a = b;
-      b = t;
-    }
-    return a;
-  }
 }

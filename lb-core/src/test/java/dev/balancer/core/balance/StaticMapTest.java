@@ -16,7 +16,6 @@ class StaticMapTest {
       1/2/3     | s1 s3 s2 s3 s2 s3
       5/1/1     | s1 s1 s1 s2 s1 s1 s3
       4/3/2/1   | s1 s2 s1 s2 s3 s1 s2 s1 s3 s4
-      2/4/6     | s1 s3 s2 s3 s2 s3
       0/1/2     | s2 s3 s3
       1/3       | s1 s2 s2 s2
       10/10/1   | s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s3
