@@ -181,9 +181,14 @@ final class HealthChecker implements AutoCloseable {
         if (wasUp != machine.isUp()) {
           logTransition(r);
         } else if (!before.equals(machine.display())) {
-          LOG.warn("Health check for server {}/{} {}, reason: {}{}, check duration: {}ms, status: {}.",
-              server.backend(), server.name(), r.status().success() ? "succeeded" : "failed",
-              r.status().description(), detail(r), r.duration().toMillis(), progress());
+          String line = "Health check for server " + server.backend() + "/" + server.name() + " "
+              + (r.status().success() ? "succeeded" : "failed") + ", reason: " + r.status().description() + detail(r)
+              + ", check duration: " + r.duration().toMillis() + "ms, status: " + progress() + ".";
+          if (r.status().success()) {
+            LOG.info(line);
+          } else {
+            LOG.warn(line);
+          }
         }
       }
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,21 @@ final class SocketProber implements Prober {
     return t;
   });
 
+  /** Two threads run every check's I/O completions: no thread per server, no hand-off per event. */
+  private static final AsynchronousChannelGroup GROUP = group();
+
+  private static AsynchronousChannelGroup group() {
+    try {
+      return AsynchronousChannelGroup.withFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "health-check-io");
+        t.setDaemon(true);
+        return t;
+      });
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Override
   public CompletableFuture<CheckResult> probe(CheckTarget target) {
     return new Attempt(target).start();
@@ -52,7 +68,7 @@ final class SocketProber implements Prober {
 
     CompletableFuture<CheckResult> start() {
       try {
-        channel = AsynchronousSocketChannel.open();
+        channel = AsynchronousSocketChannel.open(GROUP);
       } catch (IOException e) {
         finish(CheckStatus.L4CON, 0, String.valueOf(e.getMessage()));
         return result;
