@@ -87,7 +87,7 @@ class HealthCheckerTest {
   }
 
   @Test
-  void recoveryGoesThroughDown1Of2AtDowninterThenUpAtFastinter() {
+  void recoveryGoesThroughDown1Of2AtDowninterThenUpAtFastinterThenInter() {
     Balancer b = start("  server s1 127.0.0.1:1001 check inter 1s fastinter 200ms downinter 3s\n");
     answers.put(1001, CheckStatus.L4CON);
     time.advance(Duration.ZERO);
@@ -98,25 +98,24 @@ class HealthCheckerTest {
     assertThat(b.state("app", "s1")).isEqualTo("DOWN");
     time.advance(Duration.ofMillis(1));
     assertThat(b.state("app", "s1")).isEqualTo("DOWN 1/2");
-    time.advance(Duration.ofMillis(200));
-    assertThat(b.state("app", "s1")).isEqualTo("UP 1/3");
-    time.advance(Duration.ofMillis(200));
-    time.advance(Duration.ofMillis(200));
+    time.advance(Duration.ofMillis(199));
+    assertThat(b.state("app", "s1")).isEqualTo("DOWN 1/2");
+    time.advance(Duration.ofMillis(1));
+    // reaching rise restores full health at once, as HAProxy does
     assertThat(b.state("app", "s1")).isEqualTo("UP");
-    assertThat(probes).containsExactly("1001@0", "1001@3000", "1001@3200", "1001@3400", "1001@3600");
+    time.advance(Duration.ofMillis(1000));
+    assertThat(probes).containsExactly("1001@0", "1001@3000", "1001@3200", "1001@4200");
   }
 
   @Test
   void goingDownTakesFallFailuresAtFastinter() {
-    Balancer b = start("  server s1 127.0.0.1:1001 check inter 1s fastinter 100ms rise 1 fall 3\n");
+    Balancer b = start("  server s1 127.0.0.1:1001 check inter 1s fastinter 100ms rise 2 fall 3\n");
     time.advance(Duration.ZERO);
-    time.advance(Duration.ofMillis(100));
-    time.advance(Duration.ofMillis(100));
     assertThat(b.state("app", "s1")).isEqualTo("UP");
     answers.put(1001, CheckStatus.L7STS);
 
-    // the last success ran at 100 ms: the next check is due at 100 ms + inter
-    time.advance(Duration.ofMillis(899));
+    // the success at 0 ms made it fully up: the next check is due at inter
+    time.advance(Duration.ofMillis(999));
     assertThat(b.state("app", "s1")).isEqualTo("UP");
     time.advance(Duration.ofMillis(1));
     assertThat(b.state("app", "s1")).isEqualTo("UP 2/3");

@@ -6,9 +6,10 @@ import java.time.Duration;
 
 /**
  * HAProxy's health counter for one checked server. It runs from 0 to {@code rise + fall - 1}; the
- * server is UP at {@code rise} or above. A success moves it up by one (reaching {@code rise} brings
- * the server UP); a failure moves it down by one while above {@code rise}, and otherwise marks the
- * server DOWN at once, with the counter at 0. A checked server starts at {@code rise}: UP, one
+ * server is UP at {@code rise} or above. A success moves it up by one, and reaching {@code rise}
+ * restores full health at once ({@code DOWN 1/2} then {@code UP}, never {@code UP 1/3} on the way
+ * up); a failure moves it down by one while above {@code rise}, and otherwise marks the server DOWN
+ * at once, with the counter at 0. A checked server starts at {@code rise}: UP, one
  * failure away from DOWN ({@code UP 1/3}), and so it is again when it leaves maintenance.
  */
 public final class HealthMachine {
@@ -40,9 +41,10 @@ public final class HealthMachine {
     if (status.success()) {
       if (health < rise + fall - 1) {
         health++;
-      }
-      if (health < rise) {
-        // still going up
+        if (health >= rise) {
+          // HAProxy's "OK now": reaching rise restores full health at once
+          health = rise + fall - 1;
+        }
       }
       nolb = status == CheckStatus.L7OKC;
     } else if (health > rise) {
