@@ -3,6 +3,7 @@ package dev.balancer.core;
 import dev.balancer.config.model.Server;
 import dev.balancer.config.model.Timeouts;
 import dev.balancer.core.internal.ServerCounters;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -265,6 +266,40 @@ public final class BackendServer {
   public boolean isFull() {
     int max = dynamicMaxconn();
     return max > 0 && counters.inFlight() >= max;
+  }
+
+  private final java.util.Set<Lease> abortable = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile java.util.function.BiConsumer<Outcome, Integer> observer = (o, s) -> {};
+
+  /** Who hears about request outcomes (the health checker, for {@code observe}). */
+  void observer(java.util.function.BiConsumer<Outcome, Integer> observer) {
+    this.observer = observer;
+  }
+
+  void observe(Outcome outcome, int status) {
+    observer.accept(outcome, status);
+  }
+
+  void track(Lease lease) {
+    if (config.settings().shutdownSessionsOnDown() || config.backup()) {
+      abortable.add(lease);
+    }
+  }
+
+  void untrack(Lease lease) {
+    abortable.remove(lease);
+  }
+
+  /** Cuts every request in flight that can be cut ({@code shutdown-sessions}); returns how many. */
+  int abortAll() {
+    int n = 0;
+    for (Lease l : List.copyOf(abortable)) {
+      if (abortable.remove(l)) {
+        l.abort();
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Requests sent to it that have not finished yet. */

@@ -98,8 +98,10 @@ final class HealthChecker implements AutoCloseable {
     volatile BackendRuntime backend;
     volatile boolean stopped;
     Runnable cancel = () -> {};
+    long nextDue = Long.MAX_VALUE;
     CheckResult last;
     boolean wasMaint;
+    int consecutiveErrors;
 
     Check(BackendServer server) {
       this.server = server;
@@ -108,6 +110,57 @@ final class HealthChecker implements AutoCloseable {
       this.wasMaint = server.adminState() == AdminState.MAINT;
       // a newly checked server starts UP, one failure away from DOWN (HAProxy's "UP 1/3")
       server.setHealth(machine.state());
+      if (s.observe().isPresent()) {
+        server.observer(this::observed);
+      }
+    }
+
+    /**
+     * Passive checks: HAProxy's {@code __health_adjust}. With {@code observe layer4}, connection
+     * errors count; with {@code layer7}, timeouts, invalid responses and statuses other than
+     * 100–499, 501 and 505 too. At {@code error-limit} consecutive errors, {@code on-error} acts,
+     * and the next check comes at {@code fastinter} at the latest.
+     */
+    private void observed(Outcome outcome, int status) {
+      ServerSettings s = server.config().settings();
+      boolean layer7 = s.observe().orElse(ServerSettings.Observe.LAYER4) == ServerSettings.Observe.LAYER7;
+      boolean error = switch (outcome) {
+        case CONNECTION_ERROR -> true;
+        case TIMEOUT, INVALID_RESPONSE -> layer7;
+        case RESPONSE -> layer7 && !(status >= 100 && status <= 499 || status == 501 || status == 505);
+      };
+      synchronized (this) {
+        if (stopped) {
+          return;
+        }
+        if (!error) {
+          consecutiveErrors = 0;
+          return;
+        }
+        if (++consecutiveErrors < s.errorLimit()) {
+          return;
+        }
+        String info = "Detected " + consecutiveErrors + " consecutive errors, last one was: "
+            + (outcome == Outcome.RESPONSE ? "HTTP status " + status : outcome.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+        consecutiveErrors = 0;
+        switch (s.onError()) {
+          case FASTINTER -> { }
+          case SUDDEN_DEATH -> {
+            machine.suddenDeath();
+            apply(new CheckResult(dev.balancer.core.health.CheckStatus.HANA, 0, info, Duration.ZERO));
+          }
+          case FAIL_CHECK -> apply(new CheckResult(dev.balancer.core.health.CheckStatus.HANA, 0, info, Duration.ZERO));
+          case MARK_DOWN -> {
+            machine.markDownNext();
+            apply(new CheckResult(dev.balancer.core.health.CheckStatus.HANA, 0, info, Duration.ZERO));
+          }
+        }
+        Duration fast = s.effectiveFastinter();
+        if (nextDue - scheduler.nanoTime() > fast.toNanos()) {
+          cancel.run();
+          schedule(fast);
+        }
+      }
     }
 
     synchronized String displayState() {
@@ -117,6 +170,7 @@ final class HealthChecker implements AutoCloseable {
     void schedule(Duration delay) {
       synchronized (this) {
         if (!stopped) {
+          nextDue = scheduler.nanoTime() + delay.toNanos();
           cancel = scheduler.schedule(delay, this::run);
         }
       }
@@ -126,12 +180,16 @@ final class HealthChecker implements AutoCloseable {
       synchronized (this) {
         stopped = true;
         cancel.run();
+        server.observer((o, st) -> { });
       }
     }
 
     private void run() {
-      if (stopped) {
-        return;
+      synchronized (this) {
+        if (stopped) {
+          return;
+        }
+        nextDue = Long.MAX_VALUE;
       }
       ServerSettings settings = server.config().settings();
       if (server.adminState() == AdminState.MAINT) {
@@ -180,6 +238,7 @@ final class HealthChecker implements AutoCloseable {
         }
         if (wasUp != machine.isUp()) {
           logTransition(r);
+          shutdownSessions(wasUp);
         } else if (!before.equals(machine.display())) {
           String line = "Health check for server " + server.backend() + "/" + server.name() + " "
               + (r.status().success() ? "succeeded" : "failed") + ", reason: " + r.status().description() + detail(r)
@@ -188,6 +247,23 @@ final class HealthChecker implements AutoCloseable {
             LOG.info(line);
           } else {
             LOG.warn(line);
+          }
+        }
+      }
+    }
+
+    /** {@code on-marked-down shutdown-sessions} and {@code on-marked-up shutdown-backup-sessions}. */
+    private void shutdownSessions(boolean wasUp) {
+      ServerSettings s = server.config().settings();
+      if (wasUp && s.shutdownSessionsOnDown()) {
+        int n = server.abortAll();
+        if (n > 0) {
+          LOG.warn("Server {}/{}: {} sessions shut down (on-marked-down shutdown-sessions).", server.backend(), server.name(), n);
+        }
+      } else if (!wasUp && s.shutdownBackupSessionsOnUp() && !server.backup()) {
+        for (BackendServer b : backend.servers()) {
+          if (b.backup()) {
+            b.abortAll();
           }
         }
       }

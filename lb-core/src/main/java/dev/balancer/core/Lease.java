@@ -25,9 +25,34 @@ public final class Lease implements AutoCloseable {
   public void release() {
     if (released.compareAndSet(false, true)) {
       server.counters().end();
+      server.untrack(this);
       // the server's newest runtime: after a reload, it is the one whose queues wait for this slot
       server.released();
     }
+  }
+
+  /**
+   * Tells the balancer how the exchange went, for passive health checks ({@code observe}).
+   *
+   * @param status the HTTP status for {@link Outcome#RESPONSE}, ignored otherwise
+   */
+  public void report(Outcome outcome, int status) {
+    server.observe(outcome, status);
+  }
+
+  private volatile Runnable abort = () -> {};
+
+  /**
+   * How to cut this request short: HAProxy's {@code on-marked-down shutdown-sessions} and {@code
+   * on-marked-up shutdown-backup-sessions} call it. The proxy sets it when it sends the request.
+   */
+  public void onAbort(Runnable abort) {
+    this.abort = java.util.Objects.requireNonNull(abort, "abort");
+    server.track(this);
+  }
+
+  void abort() {
+    abort.run();
   }
 
   /** Whether {@link #release()} was called. */

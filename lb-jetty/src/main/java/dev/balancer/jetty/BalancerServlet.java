@@ -4,6 +4,7 @@ import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
 import dev.balancer.core.Lease;
+import dev.balancer.core.Outcome;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletException;
@@ -177,20 +178,42 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (lease != null) {
       lease.server().timeouts().server()
           .ifPresent(t -> proxyRequest.idleTimeout(t.toMillis(), TimeUnit.MILLISECONDS));
+      // on-marked-down shutdown-sessions: the balancer may cut this request short
+      lease.onAbort(() -> proxyRequest.abort(new java.io.IOException("server marked down")));
     }
     super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
   }
 
   @Override
   protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
+      lease.report(Outcome.RESPONSE, serverResponse.getStatus());
+    }
     release(clientRequest);
     super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
   }
 
   @Override
   protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
+      lease.report(outcome(failure, serverResponse), serverResponse == null ? 0 : serverResponse.getStatus());
+    }
     release(clientRequest);
     super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+  }
+
+  /** How a failed exchange counts for passive health checks ({@code observe}). */
+  static Outcome outcome(Throwable failure, Response serverResponse) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.util.concurrent.TimeoutException) {
+        return Outcome.TIMEOUT;
+      }
+      if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
+          || t instanceof java.net.SocketException) {
+        return Outcome.CONNECTION_ERROR;
+      }
+    }
+    return serverResponse == null || serverResponse.getStatus() == 0 ? Outcome.CONNECTION_ERROR : Outcome.INVALID_RESPONSE;
   }
 
   private static void release(HttpServletRequest clientRequest) {

@@ -222,7 +222,7 @@ final class Keywords {
   /** Server options Balancer acts on. */
   static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled", "backup", "no-backup",
       "maxconn", "maxqueue", "id", "slowstart", "check", "no-check", "inter", "fastinter", "downinter", "rise",
-      "fall", "port", "addr");
+      "fall", "port", "addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up");
 
   /** Options Balancer acts on. */
   static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk");

@@ -17,7 +17,9 @@ public enum CheckStatus {
   /** Layer 7 invalid response: malformed, cut, or failing an {@code expect} on the body. */
   L7RSP(false, "Layer7 invalid response"),
   /** Layer 7 wrong status: the status code failed the expectation. */
-  L7STS(false, "Layer7 wrong status");
+  L7STS(false, "Layer7 wrong status"),
+  /** Health analyze: passive checks ({@code observe}) saw too many consecutive errors. */
+  HANA(false, "Health analyze");
 
   private final boolean success;
   private final String description;

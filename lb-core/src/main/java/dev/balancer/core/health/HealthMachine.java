@@ -56,6 +56,21 @@ public final class HealthMachine {
     return state() != before;
   }
 
+  /**
+   * {@code on-error sudden-death}: a pre-fatal failure, so that one more failed check marks the
+   * server down. Apply a failure after it.
+   */
+  public void suddenDeath() {
+    if (health > rise) {
+      health = rise + 1;
+    }
+  }
+
+  /** {@code on-error mark-down}: the failure applied next marks the server down at once. */
+  public void markDownNext() {
+    health = rise;
+  }
+
   /** The state as balancing sees it. */
   public Health state() {
     if (health >= rise) {
