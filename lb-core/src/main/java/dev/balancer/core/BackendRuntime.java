@@ -43,7 +43,7 @@ final class BackendRuntime {
   private final Scheduler scheduler;
   private final Optional<Duration> queueTimeout;
   private final boolean anyMaxconn;
-  private final Predicate<BackendServer> full = BackendServer::isFull;
+  private final Predicate<BackendServer> full = this::unavailable;
   /** roundrobin: HAProxy's FWRR with its own incremental updates, so sequences survive changes. */
   private final DynamicFwrr<BackendServer> fwrr;
 
@@ -374,8 +374,42 @@ final class BackendRuntime {
         }
       }
     }
+    long mapSlots = 0;
+    if (isMapBased() && pool.size() == 1 && pool.get(0).backup() && !config.options().enabled("allbackups")) {
+      // HAProxy's recalc_server_map: the first backup's weight sizes the table, every usable backup competes
+      mapSlots = pool.get(0).weight() / weightDivisor();
+      pool = servers.stream().filter(s -> s.backup() && s.takesNewRequests()).toList();
+    }
     picker = Pickers.create(config.balance(), config.hashType(), pool, BackendServer::weight,
-        BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, BackendServer::inFlight, random, picker);
+        BackendServer::effectiveWeight, weightDivisor(), BackendServer::id, this::load, random, picker, mapSlots);
+  }
+
+  private boolean isMapBased() {
+    Balance.Algorithm a = config.balance().algorithm();
+    return a == Balance.Algorithm.STATIC_RR || (a != Balance.Algorithm.ROUND_ROBIN && a != Balance.Algorithm.LEASTCONN
+        && a != Balance.Algorithm.FIRST && a != Balance.Algorithm.RANDOM
+        && config.hashType().method() == HashType.Method.MAP_BASED);
+  }
+
+  /** Requests in flight on a server plus those waiting in its own queue (leastconn's load). */
+  private int load(BackendServer s) {
+    ArrayDeque<Pending> q = serverQueues.get(s);
+    return s.inFlight() + (q == null ? 0 : q.size());
+  }
+
+  /**
+   * Whether the algorithm must pass the server over: full, except that leastconn still chooses a
+   * full server with room in its queue ({@code maxqueue}), as HAProxy's fwlc does.
+   */
+  private boolean unavailable(BackendServer s) {
+    if (!s.isFull()) {
+      return false;
+    }
+    if (tracksLoad) {
+      int maxqueue = s.config().settings().maxqueue();
+      return maxqueue == 0 || load(s) >= s.dynamicMaxconn() + maxqueue;
+    }
+    return true;
   }
 
   /** HAProxy's static map divides every weight by their GCD over all the backend's servers. */

@@ -121,11 +121,7 @@ final class HashKeys {
     if (value.isEmpty()) {
       return -1;
     }
-    String v = value.get();
-    int comma = v.indexOf(',');
-    if (comma >= 0) {
-      v = v.substring(0, comma);
-    }
+    String v = firstElement(value.get());
     v = v.strip();
     if (v.isEmpty()) {
       return -1;
@@ -152,6 +148,22 @@ final class HashKeys {
       len--;
     }
     return unsigned(Hashes.hash(type, b, p, end - p));
+  }
+
+  /** The first comma-separated element, commas inside double quotes (with \ escapes) not counting. */
+  static String firstElement(String v) {
+    boolean quoted = false;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (quoted && c == '\\') {
+        i++;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        return v.substring(0, i);
+      }
+    }
+    return v;
   }
 
   private static boolean regionMatches(byte[] a, int off, byte[] b) {

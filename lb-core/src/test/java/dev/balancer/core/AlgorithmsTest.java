@@ -203,6 +203,47 @@ class AlgorithmsTest {
   }
 
   @Test
+  void staticMapsKeepHaproxysBackupQuirkEveryUsableBackupCompetesForTheFirstBackupsSlots() {
+    // verified on HAProxy 2.6.12: backups b1 and b2 at weight 2, no allbackups, static-rr alternates
+    Balancer b = balancer("""
+          balance static-rr
+          server a1 127.0.0.1:1 disabled
+          server b1 127.0.0.1:3 backup weight 2
+          server b2 127.0.0.1:4 backup weight 2
+        """);
+
+    assertThat(picks(b, 4)).containsExactly("b1", "b2", "b1", "b2");
+  }
+
+  @Test
+  void leastconnChoosesAFullServerWithRoomInItsQueue() {
+    Balancer b = balancer("""
+          balance leastconn
+          server s1 127.0.0.1:1 maxconn 1 maxqueue 2
+        """);
+    Decision.Forward busy = (Decision.Forward) b.decide("www", GET);
+
+    java.util.concurrent.CompletableFuture<Decision> second = b.decideAsync("www", GET);
+    java.util.concurrent.CompletableFuture<Decision> third = b.decideAsync("www", GET);
+    java.util.concurrent.CompletableFuture<Decision> fourth = b.decideAsync("www", GET);
+
+    // two wait in s1's own queue; with no room left there, the fourth waits in the backend queue
+    assertThat(second).isNotDone();
+    assertThat(third).isNotDone();
+    assertThat(fourth).isNotDone();
+    assertThat(b.queued("app")).isEqualTo(3);
+    busy.lease().release();
+    assertThat(((Decision.Forward) second.getNow(null)).lease().server().name()).isEqualTo("s1");
+    assertThat(third).isNotDone();
+  }
+
+  @Test
+  void headerHashingTakesTheFirstElementCommasInQuotesNotCounting() {
+    assertThat(HashKeys.firstElement("\"a,b\", c")).isEqualTo("\"a,b\"");
+    assertThat(HashKeys.firstElement("x, y")).isEqualTo("x");
+  }
+
+  @Test
   void allbackupsBalancesOverEveryBackup() {
     Balancer b = balancer("""
           option allbackups

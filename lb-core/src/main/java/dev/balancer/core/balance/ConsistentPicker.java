@@ -17,6 +17,31 @@ final class ConsistentPicker<T> implements Picker<T> {
   private final List<T> owners;
   private int cursor = -1;
 
+  /**
+   * Resumes the key-less walk where a previous ring left it, as HAProxy's {@code chash.last} does:
+   * after the same point if its server is still on the ring, else from the first point.
+   */
+  void resumeFrom(ConsistentPicker<T> previous) {
+    if (previous == null || previous.cursor < 0) {
+      return;
+    }
+    long key = previous.keys[previous.cursor];
+    T owner = previous.owners.get(previous.cursor);
+    int i = java.util.Arrays.binarySearch(keys, key);
+    if (i < 0) {
+      return;
+    }
+    while (i > 0 && keys[i - 1] == key) {
+      i--;
+    }
+    for (; i < keys.length && keys[i] == key; i++) {
+      if (owners.get(i) == owner) {
+        cursor = i;
+        return;
+      }
+    }
+  }
+
   /** @param weight effective weights in sixteenths: the number of points (weight × 16, less during slow start) */
   ConsistentPicker(List<T> servers, ToIntFunction<? super T> weight, ToIntFunction<? super T> id) {
     int total = 0;

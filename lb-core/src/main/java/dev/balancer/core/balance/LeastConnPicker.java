@@ -36,7 +36,10 @@ final class LeastConnPicker<T> implements Picker<T> {
   private final ToIntFunction<? super T> load;
   private long seq;
 
-  /** @param weight effective weights in sixteenths (weight × 16, less during slow start) */
+  /**
+   * @param weight effective weights in sixteenths (weight × 16, less during slow start)
+   * @param load requests in flight plus requests waiting in the server's own queue
+   */
   LeastConnPicker(List<T> servers, ToIntFunction<? super T> weight, ToIntFunction<? super T> load) {
     this.load = load;
     for (T s : servers) {

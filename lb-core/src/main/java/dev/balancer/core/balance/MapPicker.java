@@ -22,7 +22,12 @@ final class MapPicker<T> implements Picker<T> {
    *     rebuilt after a change, and wraps it to 0 only when it falls past the new table
    */
   MapPicker(List<T> servers, ToIntFunction<? super T> weight, int rrIndex) {
-    this.table = StaticMap.build(servers, weight);
+    this(servers, weight, rrIndex, 0);
+  }
+
+  /** @param slots the table size, 0 for the sum of the weights (see {@link StaticMap#build}) */
+  MapPicker(List<T> servers, ToIntFunction<? super T> weight, int rrIndex, long slots) {
+    this.table = StaticMap.build(servers, weight, slots);
     this.rrIndex = rrIndex;
   }
 

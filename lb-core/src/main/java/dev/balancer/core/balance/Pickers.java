@@ -25,16 +25,31 @@ public final class Pickers {
   public static <T> Picker<T> create(Balance balance, HashType hashType, List<T> pool, ToIntFunction<? super T> weight,
       ToIntFunction<? super T> eweight, int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load,
       RandomGenerator random, Picker<T> previous) {
+    return create(balance, hashType, pool, weight, eweight, weightDivisor, id, load, random, previous, 0);
+  }
+
+  /**
+   * @param mapSlots the static map's size, 0 for the sum of the pool's weights: HAProxy's backup
+   *     quirk passes the first backup's weight while every usable backup competes
+   */
+  public static <T> Picker<T> create(Balance balance, HashType hashType, List<T> pool, ToIntFunction<? super T> weight,
+      ToIntFunction<? super T> eweight, int weightDivisor, ToIntFunction<? super T> id, ToIntFunction<? super T> load,
+      RandomGenerator random, Picker<T> previous, long mapSlots) {
     int rrIndex = previous instanceof MapPicker<T> m ? m.rrIndex() : 0;
     return switch (balance.algorithm()) {
       case ROUND_ROBIN -> new FwrrPicker<>(pool, eweight);
-      case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex);
+      case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex, mapSlots);
       case LEASTCONN -> new LeastConnPicker<>(pool, eweight, load);
       case FIRST -> new FirstPicker<>(pool, weight, id);
       case RANDOM -> new RandomPicker<>(pool, balance.randomDraws(), eweight, id, load, random);
-      case SOURCE, URI, URL_PARAM, HDR, RDP_COOKIE, HASH -> hashType.method() == HashType.Method.CONSISTENT
-          ? new ConsistentPicker<>(pool, eweight, id)
-          : new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex);
+      case SOURCE, URI, URL_PARAM, HDR, RDP_COOKIE, HASH -> {
+        if (hashType.method() == HashType.Method.CONSISTENT) {
+          ConsistentPicker<T> ring = new ConsistentPicker<>(pool, eweight, id);
+          ring.resumeFrom(previous instanceof ConsistentPicker<T> c ? c : null);
+          yield ring;
+        }
+        yield new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex, mapSlots);
+      }
     };
   }
 }

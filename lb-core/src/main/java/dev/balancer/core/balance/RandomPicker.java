@@ -7,7 +7,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * {@code random[(N)]}: N random keys on the consistent-hash ring; the least loaded of the servers
- * drawn wins (by load over weight; the earlier draw on a tie). Power of N choices.
+ * drawn wins (by load over weight; the later draw on a tie, as HAProxy). Power of N choices.
  */
 final class RandomPicker<T> implements Picker<T> {
 
@@ -34,7 +34,8 @@ final class RandomPicker<T> implements Picker<T> {
       if (s == null) {
         return null;
       }
-      if (best == null || cost(s) < cost(best)) {
+      // get_server_rnd keeps the new draw unless the previous one is strictly less loaded
+      if (best == null || cost(s) <= cost(best)) {
         best = s;
       }
     }

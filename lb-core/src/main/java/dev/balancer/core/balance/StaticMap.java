@@ -19,6 +19,15 @@ final class StaticMap {
   private StaticMap() {}
 
   static <T> List<T> build(List<T> servers, ToIntFunction<? super T> weight) {
+    return build(servers, weight, 0);
+  }
+
+  /**
+   * @param slots the table size, or 0 for the sum of the weights. HAProxy passes the first backup's
+   *     weight when it falls back to backups without {@code allbackups}, while every usable backup
+   *     still competes for the slots (a quirk of {@code recalc_server_map} we keep).
+   */
+  static <T> List<T> build(List<T> servers, ToIntFunction<? super T> weight, long slots) {
     List<T> table = new ArrayList<>();
     int n = servers.size();
     long[] w = new long[n];
@@ -27,8 +36,19 @@ final class StaticMap {
       w[i] = weight.applyAsInt(servers.get(i));
       total += w[i];
     }
+    if (slots > 0) {
+      total = slots;
+    }
     if (total == 0) {
       return table;
+    }
+    if (total == 1) {
+      for (int i = 0; i < n; i++) {
+        if (w[i] > 0) {
+          table.add(servers.get(i));
+          return table;
+        }
+      }
     }
     long[] score = new long[n];
     for (long slot = 0; slot < total; slot++) {
