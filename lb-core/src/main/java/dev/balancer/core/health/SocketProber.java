@@ -60,7 +60,8 @@ final class SocketProber implements Prober {
     final CompletableFuture<CheckResult> result = new CompletableFuture<>();
     AsynchronousSocketChannel channel;
     ScheduledFuture<?> timer;
-    final ByteBuffer buffer = ByteBuffer.allocate(MAX_RESPONSE);
+    /** Starts small (most check answers are a few hundred bytes) and grows up to 16 KiB. */
+    ByteBuffer buffer = ByteBuffer.allocate(1024);
 
     Attempt(CheckTarget target) {
       this.target = target;
@@ -115,11 +116,18 @@ final class SocketProber implements Prober {
     }
 
     void read() {
+      if (!buffer.hasRemaining() && buffer.capacity() < MAX_RESPONSE) {
+        ByteBuffer bigger = ByteBuffer.allocate(Math.min(MAX_RESPONSE, buffer.capacity() * 4));
+        buffer.flip();
+        bigger.put(buffer);
+        buffer = bigger;
+      }
       channel.read(buffer, null, new CompletionHandler<Integer, Void>() {
         @Override
         public void completed(Integer n, Void a) {
           boolean eof = n < 0;
-          Response r = Response.parse(buffer.array(), buffer.position(), eof || !buffer.hasRemaining());
+          boolean full = !buffer.hasRemaining() && buffer.capacity() >= MAX_RESPONSE;
+          Response r = Response.parse(buffer.array(), buffer.position(), eof || full);
           if (r != null) {
             evaluate(r);
           } else if (eof) {
