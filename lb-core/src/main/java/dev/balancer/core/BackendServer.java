@@ -80,7 +80,12 @@ public final class BackendServer {
     if (o != null) {
       o.released(this);
     }
+    if (counters.inFlight() == 0 && (adminState != AdminState.READY || !health.takesBalancedTraffic())) {
+      LOG.info("{}/{} drained, safe to stop", backend, name());
+    }
   }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BackendServer.class);
 
   /** The name of its backend. */
   public String backend() {

@@ -45,8 +45,14 @@ public final class BalancerServer implements AutoCloseable {
   /** Idle timeout of client connections when a frontend sets no {@code timeout client}. */
   public static final Duration DEFAULT_CLIENT_TIMEOUT = Duration.ofSeconds(30);
 
-  /** How long {@link #close()} lets requests in flight finish. */
-  public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long {@link #close()} lets requests in flight finish when the configuration sets no
+   * {@code hard-stop-after} (global).
+   */
+  public static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How long a listener removed by a reload lets its connections finish before it closes them. */
+  public static final Duration LISTENER_GRACE = Duration.ofSeconds(10);
 
   private final Balancer balancer;
   private final Server server;
@@ -66,7 +72,7 @@ public final class BalancerServer implements AutoCloseable {
     QueuedThreadPool pool = new QueuedThreadPool();
     pool.setName("balancer");
     this.server = new Server(pool);
-    server.setStopTimeout(STOP_TIMEOUT.toMillis());
+    server.setStopTimeout(config.global().hardStopAfter().orElse(STOP_TIMEOUT).toMillis());
     httpConfig.setSendServerVersion(false);
     httpConfig.setSendDateHeader(false);
     this.servlet = BalancerServlet.byConnector(balancer);
@@ -156,7 +162,7 @@ public final class BalancerServer implements AutoCloseable {
     }
     for (BindKey k : List.copyOf(connectors.keySet())) {
       if (!wanted.containsKey(k)) {
-        close(k, STOP_TIMEOUT);
+        close(k, LISTENER_GRACE);
       }
     }
   }
@@ -237,7 +243,10 @@ public final class BalancerServer implements AutoCloseable {
         .orElse(DEFAULT_CONNECT_TIMEOUT);
   }
 
-  /** Stops accepting, lets requests in flight finish (up to {@link #STOP_TIMEOUT}), then stops. */
+  /**
+   * Stops accepting, lets requests in flight finish (up to {@code hard-stop-after}, default {@link
+   * #STOP_TIMEOUT}), then stops.
+   */
   @Override
   public void close() throws Exception {
     try {

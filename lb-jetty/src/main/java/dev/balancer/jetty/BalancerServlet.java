@@ -42,6 +42,8 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   private static final String LEASE = BalancerServlet.class.getName() + ".lease";
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
+  private static final String ATTEMPTS = BalancerServlet.class.getName() + ".attempts";
+  private static final String ROUTER = BalancerServlet.class.getName() + ".router";
 
   private final transient Balancer balancer;
   private final transient Function<HttpServletRequest, Decision> router;
@@ -121,20 +123,21 @@ public class BalancerServlet extends AsyncProxyServlet {
   protected String rewriteTarget(HttpServletRequest clientRequest) {
     Decision decision = router.apply(clientRequest);
     if (decision instanceof Decision.Forward forward) {
-      Lease lease = forward.lease();
-      clientRequest.setAttribute(LEASE, lease);
-      BackendServer server = lease.server();
-      String uri = clientRequest.getRequestURI();
-      String query = clientRequest.getQueryString();
-      StringBuilder target = new StringBuilder(32 + uri.length())
-          .append("http://").append(server.address()).append(uri);
-      if (query != null) {
-        target.append('?').append(query);
-      }
-      return target.toString();
+      clientRequest.setAttribute(LEASE, forward.lease());
+      return target(clientRequest, forward.lease().server());
     }
     clientRequest.setAttribute(REFUSAL, decision);
     return null;
+  }
+
+  private static String target(HttpServletRequest clientRequest, BackendServer server) {
+    String uri = clientRequest.getRequestURI();
+    String query = clientRequest.getQueryString();
+    StringBuilder target = new StringBuilder(32 + uri.length()).append("http://").append(server.address()).append(uri);
+    if (query != null) {
+      target.append('?').append(query);
+    }
+    return target.toString();
   }
 
   @Override
@@ -195,11 +198,60 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   @Override
   protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+    Outcome outcome = outcome(failure, serverResponse);
+    BackendServer failed = null;
     if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
-      lease.report(outcome(failure, serverResponse), serverResponse == null ? 0 : serverResponse.getStatus());
+      lease.report(outcome, serverResponse == null ? 0 : serverResponse.getStatus());
+      failed = lease.server();
     }
     release(clientRequest);
+    if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failed)) {
+      return;
+    }
     super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+  }
+
+  /**
+   * Retries a request that failed before any byte of an answer came back and before anything was
+   * committed to the client: a refused or reset connection, a pooled keep-alive connection the
+   * server had closed. Only requests without a body are retried (so nothing of it was consumed),
+   * up to the backend's {@code retries} (HAProxy's default 3), each time on the server the balancer
+   * chooses next (another one when it can), so a failed backend does not become a failed request.
+   */
+  private boolean retry(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
+      Outcome outcome, BackendServer failed) {
+    if (outcome != Outcome.CONNECTION_ERROR || proxyResponse.isCommitted()
+        || serverResponse != null && serverResponse.getStatus() > 0 || hasContent(clientRequest)) {
+      return false;
+    }
+    int attempts = clientRequest.getAttribute(ATTEMPTS) instanceof Integer n ? n : 0;
+    int retries = balancer.config().backend(failed.backend()).map(b -> b.retries()).orElse(3);
+    if (attempts >= retries) {
+      return false;
+    }
+    clientRequest.setAttribute(ATTEMPTS, attempts + 1);
+    Lease next = null;
+    for (int tries = 0; tries < 4 && next == null; tries++) {
+      Decision d = router.apply(clientRequest);
+      if (!(d instanceof Decision.Forward f)) {
+        return false;
+      }
+      if (f.lease().server() == failed && tries < 3) {
+        // redispatch: prefer another server while one is available
+        f.lease().release();
+        continue;
+      }
+      next = f.lease();
+    }
+    if (next == null) {
+      return false;
+    }
+    clientRequest.setAttribute(LEASE, next);
+    Request proxyRequest = newProxyRequest(clientRequest, target(clientRequest, next.server()));
+    copyRequestHeaders(clientRequest, proxyRequest);
+    addProxyHeaders(clientRequest, proxyRequest);
+    sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+    return true;
   }
 
   /** How a failed exchange counts for passive health checks ({@code observe}). */

@@ -122,6 +122,13 @@ public final class Main implements Callable<Integer> {
       return 1;
     }
     Signals.onReloadSignal(() -> lb.reloader().reload());
+    Signals.onTerminate(() -> {
+      try {
+        lb.close();
+      } catch (Exception e) {
+        err.println("stopping: " + e);
+      }
+    });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         lb.close();

@@ -10,6 +10,28 @@ final class Signals {
 
   private Signals() {}
 
+  /**
+   * SIGTERM and SIGINT stop gracefully: the action runs (stop accepting, finish what is in
+   * flight), then the process exits 0, as a container runtime expects.
+   */
+  @SuppressWarnings("restriction")
+  static void onTerminate(Runnable stop) {
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), s -> new Thread(() -> {
+          LOG.info("SIG{} received: stopping gracefully", name);
+          try {
+            stop.run();
+          } finally {
+            System.exit(0);
+          }
+        }, "balancer-stop").start());
+      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        LOG.debug("cannot handle SIG{}: {}", name, e.getMessage());
+      }
+    }
+  }
+
   @SuppressWarnings("restriction")
   static void onReloadSignal(Runnable reload) {
     for (String name : new String[] {"HUP", "USR2"}) {

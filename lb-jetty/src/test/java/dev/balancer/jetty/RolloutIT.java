@@ -147,6 +147,8 @@ class RolloutIT {
 
     await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().failed() == 1);
     assertThat(lb.server().balancer().generation()).isEqualTo(1);
+    assertThat(lb.reloader().lastFailure().orElseThrow().diagnostics()).extracting(Object::toString)
+        .anyMatch(d -> d.contains("haproxy.cfg:12: error:") && d.contains("'wieght'"));
     List<String> seen = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       seen.add(servedBy(get("/")));
@@ -223,5 +225,34 @@ class RolloutIT {
       }
     }
     throw new IllegalStateException("no free port below 32768");
+  }
+
+  @Test
+  void aKubernetesStyleSymlinkSwapIsPickedUp() throws Exception {
+    lb.close();
+    Path data1 = Files.createDirectories(dir.resolve("..2026_11_26_a"));
+    Files.writeString(data1.resolve("haproxy.cfg"), config("", ""));
+    Path dataLink = dir.resolve("..data");
+    Files.createSymbolicLink(dataLink, data1.getFileName());
+    Path k8s = dir.resolve("k8s.cfg");
+    Files.createSymbolicLink(k8s, Path.of("..data", "haproxy.cfg"));
+    lb = StandaloneBalancer.start(List.of(k8s), POLL);
+
+    Path data2 = Files.createDirectories(dir.resolve("..2026_11_26_b"));
+    Files.writeString(data2.resolve("haproxy.cfg"), config("disabled", ""));
+    Path tmpLink = dir.resolve("..data_tmp");
+    Files.createSymbolicLink(tmpLink, data2.getFileName());
+    Files.move(tmpLink, dataLink, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().succeeded() == 1);
+    assertThat(servedBy(get("/"))).isEqualTo("webapp2");
+  }
+
+  @Test
+  void anInPlaceWriteIsPickedUp() throws Exception {
+    Files.writeString(cfg, config("disabled", ""));
+
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().succeeded() == 1);
+    assertThat(servedBy(get("/"))).isEqualTo("webapp2");
   }
 }

@@ -24,6 +24,7 @@ public final class ConfigReloader {
   private final BalancerServer server;
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private volatile java.util.Optional<ReloadResult> lastFailure = java.util.Optional.empty();
 
   public ConfigReloader(List<Path> files, BalancerServer server) {
     this.files = List.copyOf(files);
@@ -46,23 +47,33 @@ public final class ConfigReloader {
     if (loaded.hasErrors()) {
       failed.incrementAndGet();
       LOG.error("reload rejected: {} error(s); the previous configuration keeps serving", loaded.errors().size());
-      return new ReloadResult(false, loaded.diagnostics(), "");
+      return failure(new ReloadResult(false, loaded.diagnostics(), ""));
     }
     if (loaded.orThrow().frontends().stream().allMatch(f -> f.binds().isEmpty())) {
       failed.incrementAndGet();
       LOG.error("reload rejected: the new configuration has no listener (no 'bind' anywhere); the previous configuration keeps serving");
-      return new ReloadResult(false, loaded.diagnostics(), "no listener");
+      return failure(new ReloadResult(false, loaded.diagnostics(), "no listener"));
     }
     try {
       server.apply(loaded.orThrow());
     } catch (Exception e) {
       failed.incrementAndGet();
       LOG.error("reload rejected: {}; the previous configuration keeps serving", e.getMessage());
-      return new ReloadResult(false, loaded.diagnostics(), String.valueOf(e.getMessage()));
+      return failure(new ReloadResult(false, loaded.diagnostics(), String.valueOf(e.getMessage())));
     }
     succeeded.incrementAndGet();
     LOG.info("configuration reloaded from {} (generation {})", files, server.balancer().generation());
     return new ReloadResult(true, loaded.diagnostics(), "");
+  }
+
+  private ReloadResult failure(ReloadResult r) {
+    lastFailure = java.util.Optional.of(r);
+    return r;
+  }
+
+  /** The last rejected reload, with its diagnostics (for the stats page). */
+  public java.util.Optional<ReloadResult> lastFailure() {
+    return lastFailure;
   }
 
   /** Reloads that were applied. */

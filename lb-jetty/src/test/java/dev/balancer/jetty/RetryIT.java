@@ -1,0 +1,90 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.balancer.config.ConfigLoader;
+import dev.balancer.webapp.WebApp;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A dead backend does not become a failed request when a retry is safe. */
+class RetryIT {
+
+  private WebApp live;
+  private BalancerServer lb;
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @AfterEach
+  void stop() throws Exception {
+    if (lb != null) {
+      lb.close();
+    }
+    live.close();
+  }
+
+  private static int deadPort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private void start(String extra) throws Exception {
+    live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
+    lb = BalancerServer.start(ConfigLoader.parse("r.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+        %s
+          server dead 127.0.0.1:%d
+          server live 127.0.0.1:%d
+        """.formatted(extra, deadPort(), live.port())).orThrow());
+  }
+
+  private List<Integer> send(int n, String method) throws Exception {
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/"));
+      b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString("payload")) : b.GET();
+      statuses.add(client.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+    return statuses;
+  }
+
+  @Test
+  void requestsWithoutBodyThatMeetARefusedConnectionAreRetriedOnAnotherServer() throws Exception {
+    start("");
+
+    assertThat(send(20, "GET")).containsOnly(200);
+    assertThat(lb.balancer().server("app", "live").orElseThrow().totalRequests()).isEqualTo(20);
+  }
+
+  @Test
+  void retriesZeroLetsTheFailureThrough() throws Exception {
+    start("  retries 0");
+
+    assertThat(send(4, "GET")).contains(502).contains(200);
+  }
+
+  @Test
+  void aRequestWithABodyIsNotRetried() throws Exception {
+    start("");
+
+    assertThat(send(4, "POST")).contains(502);
+  }
+}
