@@ -54,6 +54,8 @@ class RolloutIT {
 
   private String config(String webapp1Options, String extraBind) {
     return """
+        global
+          hard-stop-after 2s
         defaults
           mode http
           timeout connect 2s
@@ -148,7 +150,7 @@ class RolloutIT {
     await().atMost(Duration.ofSeconds(3)).until(() -> lb.reloader().failed() == 1);
     assertThat(lb.server().balancer().generation()).isEqualTo(1);
     assertThat(lb.reloader().lastFailure().orElseThrow().diagnostics()).extracting(Object::toString)
-        .anyMatch(d -> d.contains("haproxy.cfg:12: error:") && d.contains("'wieght'"));
+        .anyMatch(d -> d.contains("haproxy.cfg:14: error:") && d.contains("'wieght'"));
     List<String> seen = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       seen.add(servedBy(get("/")));
