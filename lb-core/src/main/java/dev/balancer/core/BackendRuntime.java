@@ -161,6 +161,30 @@ final class BackendRuntime {
     return pending.future;
   }
 
+  /**
+   * A lease on a server the request must go to (a persistence cookie named it): at once when it has
+   * a free slot, else in its own queue (up to {@code maxqueue}), as HAProxy queues persistent
+   * requests.
+   */
+  CompletableFuture<Decision> leaseOn(BackendServer s) {
+    Pending pending;
+    synchronized (this) {
+      refreshIfDue();
+      if (!s.isFull()) {
+        return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
+      }
+      ArrayDeque<Pending> q = serverQueues.computeIfAbsent(s, k -> new ArrayDeque<>());
+      int maxqueue = s.config().settings().maxqueue();
+      if (maxqueue > 0 && q.size() >= maxqueue) {
+        return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+      }
+      pending = new Pending(enqueued++, this);
+      q.add(pending);
+    }
+    queueTimeout.ifPresent(t -> pending.cancelTimer = scheduler.schedule(t, () -> pending.owner.expire(pending)));
+    return pending.future;
+  }
+
   private BackendServer choose(long key) {
     return fwrr != null ? fwrr.next(full) : picker.pick(key, full);
   }

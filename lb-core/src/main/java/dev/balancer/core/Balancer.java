@@ -2,6 +2,7 @@ package dev.balancer.core;
 
 import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Config;
+import dev.balancer.config.model.CookieSettings;
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.Server;
 import dev.balancer.core.health.CheckResult;
@@ -176,7 +177,14 @@ public final class Balancer implements AutoCloseable {
 
   private static CompletableFuture<Decision> pick(Snapshot s, String backend, RequestView request) {
     BackendRuntime be = s.backends.get(backend);
-    return be == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER) : be.lease(request);
+    if (be == null) {
+      return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+    }
+    Optional<CookieSettings> cookie = be.config().cookie();
+    if (cookie.isEmpty()) {
+      return be.lease(request);
+    }
+    return Persistence.decide(be, cookie.get(), request);
   }
 
   /** Requests waiting in a backend's queue for a server below its {@code maxconn}. */

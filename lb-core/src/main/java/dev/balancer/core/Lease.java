@@ -55,6 +55,37 @@ public final class Lease implements AutoCloseable {
     abort.run();
   }
 
+  private volatile java.util.Optional<String> setCookie = java.util.Optional.empty();
+  private volatile java.util.Optional<String> stripCookie = java.util.Optional.empty();
+  private volatile boolean nocache;
+
+  void persistence(java.util.Optional<String> setCookie, java.util.Optional<String> stripCookie, boolean nocache) {
+    this.setCookie = setCookie;
+    this.stripCookie = stripCookie;
+    this.nocache = nocache;
+  }
+
+  /**
+   * The {@code Set-Cookie} value to add to the response (cookie persistence: a new client, or one
+   * whose cookie named another server), exactly as HAProxy writes it.
+   */
+  public java.util.Optional<String> setCookie() {
+    return setCookie;
+  }
+
+  /** The cookie to remove from the request before the server sees it ({@code cookie ... indirect}). */
+  public java.util.Optional<String> stripCookie() {
+    return stripCookie;
+  }
+
+  /**
+   * Whether a response carrying {@link #setCookie()} must get {@code Cache-Control: private} when it
+   * looks cacheable ({@code cookie ... nocache}).
+   */
+  public boolean nocache() {
+    return nocache;
+  }
+
   /** Whether {@link #release()} was called. */
   public boolean isReleased() {
     return released.get();

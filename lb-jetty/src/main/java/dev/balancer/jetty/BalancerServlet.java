@@ -168,6 +168,52 @@ public class BalancerServlet extends AsyncProxyServlet {
       // HAProxy forwards Host as the client sent it
       proxyRequest.headers(h -> h.put(HttpHeader.HOST, host));
     }
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.stripCookie().isPresent()) {
+      String name = lease.stripCookie().get();
+      proxyRequest.headers(h -> {
+        String cookies = h.get(HttpHeader.COOKIE);
+        if (cookies != null) {
+          String kept = stripCookie(cookies, name);
+          if (kept.isEmpty()) {
+            h.remove(HttpHeader.COOKIE);
+          } else {
+            h.put(HttpHeader.COOKIE, kept);
+          }
+        }
+      });
+    }
+  }
+
+  /** {@code cookie ... indirect}: {@code a=1; SRV=c2; b=2} without SRV is {@code a=1; b=2}. */
+  static String stripCookie(String header, String name) {
+    StringBuilder b = new StringBuilder();
+    for (String part : header.split(";")) {
+      String p = part.trim();
+      if (p.isEmpty() || p.startsWith(name + "=")) {
+        continue;
+      }
+      if (b.length() > 0) {
+        b.append("; ");
+      }
+      b.append(p);
+    }
+    return b.toString();
+  }
+
+  @Override
+  protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+      Response serverResponse) {
+    super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.setCookie().isPresent()) {
+      proxyResponse.addHeader("set-cookie", lease.setCookie().get());
+      var h = serverResponse.getHeaders();
+      boolean cacheable = h.contains(HttpHeader.LAST_MODIFIED) || h.contains(HttpHeader.ETAG)
+          || h.contains(HttpHeader.EXPIRES) || String.valueOf(h.get(HttpHeader.CACHE_CONTROL)).contains("max-age");
+      if (lease.nocache() && cacheable) {
+        // cookie ... nocache: a response carrying the cookie must not be cached by a shared cache
+        proxyResponse.addHeader("cache-control", "private");
+      }
+    }
   }
 
   @Override

@@ -222,10 +222,10 @@ final class Keywords {
   /** Server options Balancer acts on. */
   static final Set<String> SERVER_SUPPORTED = set("weight", "disabled", "enabled", "backup", "no-backup",
       "maxconn", "maxqueue", "id", "slowstart", "check", "no-check", "inter", "fastinter", "downinter", "rise",
-      "fall", "port", "addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up");
+      "fall", "port", "addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up", "cookie");
 
   /** Options Balancer acts on. */
-  static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk");
+  static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk", "persist");
 
   /** Timeouts Balancer acts on. */
   static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue", "check");
