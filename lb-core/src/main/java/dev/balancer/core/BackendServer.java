@@ -55,12 +55,23 @@ public final class BackendServer {
     this.staticAlgorithm = value;
   }
 
-  /** A reload: the new server line; its {@code disabled} and {@code weight} apply again. */
+  /**
+   * A new server line: at start, and at each reload for a server whose identity is unchanged. The
+   * file's {@code disabled} and {@code weight} apply when they differ from the previous file (so
+   * that a rollout written into the file takes effect); otherwise the state and weight set at
+   * runtime are kept.
+   */
   void reconfigure(Server config, Timeouts timeouts) {
-    this.config = Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(config, "config");
+    Server previous = this.config;
+    this.config = config;
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
-    this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
-    this.weight = config.weight();
+    if (previous == null || previous.disabled() != config.disabled()) {
+      this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
+    }
+    if (previous == null || previous.weight() != config.weight()) {
+      this.weight = config.weight();
+    }
   }
 
   /** The runtime it reports changes and released leases to: its backend's newest one. */

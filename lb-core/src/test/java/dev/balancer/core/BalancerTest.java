@@ -129,4 +129,20 @@ class BalancerTest {
     assertThat(b.server("app", "a").orElseThrow().totalRequests()).isEqualTo(1000);
     assertThat(b.server("app", "b").orElseThrow().totalRequests()).isEqualTo(3000);
   }
+
+  @Test
+  void aReloadKeepsRuntimeStateAndWeightUnlessTheFileChangesThem() {
+    String lines = "  server a 127.0.0.1:8001\n  server b 127.0.0.1:8002 weight 3\n";
+    Balancer b = Balancer.create(config(lines));
+    b.server("app", "a").orElseThrow().setAdminState(AdminState.DRAIN);
+    b.server("app", "b").orElseThrow().setWeight(7);
+
+    b.apply(config(lines));
+    assertThat(b.server("app", "a").orElseThrow().adminState()).isEqualTo(AdminState.DRAIN);
+    assertThat(b.server("app", "b").orElseThrow().weight()).isEqualTo(7);
+
+    b.apply(config("  server a 127.0.0.1:8001 disabled\n  server b 127.0.0.1:8002 weight 2\n"));
+    assertThat(b.server("app", "a").orElseThrow().adminState()).isEqualTo(AdminState.MAINT);
+    assertThat(b.server("app", "b").orElseThrow().weight()).isEqualTo(2);
+  }
 }

@@ -87,4 +87,39 @@ class RetryIT {
 
     assertThat(send(4, "POST")).contains(502);
   }
+
+  @Test
+  void aBackendKilledUnderLoadFailsNoIdempotentRequest() throws Exception {
+    live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
+    WebApp victim = WebApp.start("127.0.0.1", 0, "victim", new PrintStream(OutputStream.nullOutputStream()));
+    lb = BalancerServer.start(ConfigLoader.parse("k.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+          retries 3
+          option redispatch
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          server victim 127.0.0.1:%d
+          server live 127.0.0.1:%d
+        """.formatted(victim.port(), live.port())).orThrow());
+    try (TrafficLoop traffic = new TrafficLoop(URI.create("http://127.0.0.1:" + lb.port("www") + "/"), 8)) {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> traffic.countBy(TrafficLoop.Outcome::servedBy).getOrDefault("victim", 0L) > 200);
+
+      victim.kill();
+      long killedAt = System.nanoTime();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> traffic.outcomes().stream().filter(o -> o.startNanos() > killedAt).count() > 500);
+      traffic.close();
+
+      assertThat(traffic.failures()).isEmpty();
+      assertThat(traffic.outcomes().stream().filter(o -> o.startNanos() > killedAt).map(TrafficLoop.Outcome::servedBy))
+          .containsOnly("live");
+    }
+  }
 }
