@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,14 +15,7 @@ class AlgorithmsTest {
   private static final RequestView GET = RequestView.of("GET", "/");
 
   private static Balancer balancer(String backendLines) {
-    return Balancer.create(ConfigLoader.parse("t.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        """ + backendLines).orThrow(), new SplittableRandom(42));
+    return Balancer.create(TestConfigs.app(backendLines), new SplittableRandom(42));
   }
 
   private static String pick(Balancer b, RequestView r) {

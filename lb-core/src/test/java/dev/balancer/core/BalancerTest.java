@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import dev.balancer.config.model.Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +12,7 @@ class BalancerTest {
   private static final RequestView GET = RequestView.of("GET", "/");
 
   private static Config config(String servers) {
-    return ConfigLoader.parse("t.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        """ + servers).orThrow();
+    return TestConfigs.app(servers);
   }
 
   private static List<String> names(Balancer b, int n) {

@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -16,18 +15,12 @@ class ConcurrencyStressTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"roundrobin", "static-rr"})
   void eightThreadsKeepExactProportionsAndInFlightCounts(String algorithm) throws Exception {
-    Balancer b = Balancer.create(ConfigLoader.parse("s.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
+    Balancer b = Balancer.create(TestConfigs.app("""
           balance %s
           server s1 127.0.0.1:1 weight 1
           server s2 127.0.0.1:2 weight 3
           server s3 127.0.0.1:3 weight 4
-        """.formatted(algorithm)).orThrow());
+        """.formatted(algorithm)));
     int threads = 8;
     int perThread = 100_000;
     AtomicInteger negative = new AtomicInteger();

@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import dev.balancer.config.model.Config;
 import dev.balancer.core.health.CheckResult;
 import dev.balancer.core.health.CheckStatus;
@@ -36,15 +35,7 @@ class HealthCheckerTest {
   private Balancer balancer;
 
   private static Config config(String servers) {
-    return ConfigLoader.parse("h.cfg", """
-        defaults
-          mode http
-          timeout connect 1s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        """ + servers).orThrow();
+    return TestConfigs.app("  timeout connect 1s\n", servers);
   }
 
   private Balancer start(String servers) {

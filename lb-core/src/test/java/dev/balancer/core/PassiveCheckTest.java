@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import dev.balancer.core.health.CheckResult;
 import dev.balancer.core.health.CheckStatus;
 import dev.balancer.core.health.Prober;
@@ -27,14 +26,7 @@ class PassiveCheckTest {
   private Balancer balancer;
 
   private Balancer start(String server) {
-    balancer = Balancer.create(ConfigLoader.parse("p.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        """ + server + "  server other 127.0.0.1:2\n").orThrow(), new SplittableRandom(1), time, alwaysOk);
+    balancer = Balancer.create(TestConfigs.app(server + "  server other 127.0.0.1:2\n"), new SplittableRandom(1), time, alwaysOk);
     time.advance(Duration.ZERO);
     return balancer;
   }

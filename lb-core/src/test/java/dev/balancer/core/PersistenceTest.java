@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -11,19 +10,13 @@ import org.junit.jupiter.api.Test;
 class PersistenceTest {
 
   private static Balancer balancer(String cookieLine, String extra) {
-    return Balancer.create(ConfigLoader.parse("c.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
+    return Balancer.create(TestConfigs.app("""
           %s
         %s
           server s1 127.0.0.1:1 cookie c1
           server s2 127.0.0.1:2 cookie c2
           server s3 127.0.0.1:3
-        """.formatted(cookieLine, extra)).orThrow());
+        """.formatted(cookieLine, extra)));
   }
 
   private static Lease send(Balancer b, String method, String cookieHeader) {

@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -15,15 +14,7 @@ class QueueTest {
   private static final RequestView GET = RequestView.of("GET", "/");
 
   private Balancer balancer(String lines) {
-    return Balancer.create(ConfigLoader.parse("q.cfg", """
-        defaults
-          mode http
-          timeout connect 2s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        """ + lines).orThrow(), new SplittableRandom(1), time);
+    return Balancer.create(TestConfigs.app("  timeout connect 2s\n", lines), new SplittableRandom(1), time);
   }
 
   private static Lease lease(CompletableFuture<Decision> f) {
@@ -129,16 +120,7 @@ class QueueTest {
     Lease before = lease(b.decideAsync("www", GET));
     CompletableFuture<Decision> waiting = b.decideAsync("www", GET);
 
-    b.apply(ConfigLoader.parse("q.cfg", """
-        defaults
-          mode http
-          timeout connect 2s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-          server s1 127.0.0.1:1 maxconn 1
-        """).orThrow());
+    b.apply(TestConfigs.app("  timeout connect 2s\n", "  server s1 127.0.0.1:1 maxconn 1\n"));
     CompletableFuture<Decision> after = b.decideAsync("www", GET);
     before.release();
 

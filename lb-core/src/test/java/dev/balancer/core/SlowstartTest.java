@@ -2,7 +2,6 @@ package dev.balancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -13,16 +12,10 @@ class SlowstartTest {
   private final ManualScheduler time = new ManualScheduler();
 
   private Balancer balancer() {
-    return Balancer.create(ConfigLoader.parse("s.cfg", """
-        defaults
-          mode http
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
+    return Balancer.create(TestConfigs.app("""
           server s1 127.0.0.1:1 weight 10
           server s2 127.0.0.1:2 weight 10 slowstart 10s maxconn 50
-        """).orThrow(), new SplittableRandom(1), time);
+        """), new SplittableRandom(1), time);
   }
 
   private static long share(Balancer b, String name, int n) {
