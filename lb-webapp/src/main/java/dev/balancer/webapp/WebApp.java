@@ -133,12 +133,16 @@ public final class WebApp implements AutoCloseable {
       response.getHeaders().put("X-Served-By", name);
       response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
       ByteBuffer content = ByteBuffer.wrap(body);
-      if (delay > 0) {
-        request.getComponents().getScheduler().schedule(
-            () -> response.write(true, content, callback), delay, java.util.concurrent.TimeUnit.MILLISECONDS);
-      } else {
-        response.write(true, content, callback);
-      }
+      Runnable send = () -> response.write(true, content, callback);
+      // read (and drop) any request body first, as a real application does: the connection stays
+      // usable and the client sees its whole request consumed
+      org.eclipse.jetty.io.Content.Source.consumeAll(request, Callback.from(() -> {
+        if (delay > 0) {
+          request.getComponents().getScheduler().schedule(send, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+          send.run();
+        }
+      }, callback::failed));
       return true;
     }
 
