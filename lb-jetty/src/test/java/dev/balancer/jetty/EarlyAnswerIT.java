@@ -1,0 +1,78 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.balancer.config.ConfigLoader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A server that answers a POST without reading its body and closes: the client gets the answer. */
+class EarlyAnswerIT {
+
+  private ServerSocket backend;
+  private BalancerServer lb;
+
+  @AfterEach
+  void stop() throws Exception {
+    lb.close();
+    backend.close();
+  }
+
+  @Test
+  void anAnswerSentBeforeTheBodyWasReadReachesTheClient() throws Exception {
+    backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(() -> {
+      while (!backend.isClosed()) {
+        try (Socket s = backend.accept()) {
+          InputStream in = s.getInputStream();
+          StringBuilder head = new StringBuilder();
+          while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+              break;
+            }
+            head.append((char) c);
+          }
+          s.getOutputStream().write(("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\n"
+              + "too big\n").getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          s.setSoLinger(true, 0);
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    lb = BalancerServer.start(ConfigLoader.parse("e.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          server s1 127.0.0.1:%d
+        """.formatted(backend.getLocalPort())).orThrow());
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    byte[] big = new byte[4 * 1024 * 1024];
+
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/upload"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(r.body()).isEqualTo("too big\n");
+  }
+}
