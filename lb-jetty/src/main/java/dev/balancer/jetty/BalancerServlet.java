@@ -44,6 +44,11 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
   private static final String ATTEMPTS = BalancerServlet.class.getName() + ".attempts";
   private static final String ROUTER = BalancerServlet.class.getName() + ".router";
+  private static final String BODY = BalancerServlet.class.getName() + ".body";
+  private static final String UNSENT = BalancerServlet.class.getName() + ".unsent";
+
+  /** Request bodies up to this size are read whole before they are sent, so they can be sent again. */
+  public static final int BUFFERED_BODY_LIMIT = 64 * 1024;
 
   private final transient Balancer balancer;
   private final transient Function<HttpServletRequest, Decision> router;
@@ -138,6 +143,38 @@ public class BalancerServlet extends AsyncProxyServlet {
       target.append('?').append(query);
     }
     return target.toString();
+  }
+
+  /**
+   * Small bodies with a known length are read whole first (like HAProxy's {@code option
+   * http-buffer-request}), so that a request that failed before the server took it can be sent
+   * again to another server.
+   */
+  @Override
+  protected Request.Content proxyRequestContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+      Request proxyRequest) throws IOException {
+    long length = clientRequest.getContentLengthLong();
+    if (length >= 0 && length <= BUFFERED_BODY_LIMIT) {
+      byte[] body = clientRequest.getInputStream().readAllBytes();
+      clientRequest.setAttribute(BODY, body);
+      return new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body);
+    }
+    return super.proxyRequestContent(clientRequest, proxyResponse, proxyRequest);
+  }
+
+  /** Notes whether the request itself failed to go out (the server cannot have processed it). */
+  @Override
+  protected org.eclipse.jetty.client.Response.Listener newProxyResponseListener(HttpServletRequest clientRequest,
+      HttpServletResponse proxyResponse) {
+    return new ProxyResponseListener(clientRequest, proxyResponse) {
+      @Override
+      public void onComplete(org.eclipse.jetty.client.Result result) {
+        if (result.getRequestFailure() != null && (result.getResponse() == null || result.getResponse().getStatus() <= 0)) {
+          clientRequest.setAttribute(UNSENT, Boolean.TRUE);
+        }
+        super.onComplete(result);
+      }
+    };
   }
 
   @Override
@@ -260,16 +297,27 @@ public class BalancerServlet extends AsyncProxyServlet {
   /**
    * Retries a request that failed before any byte of an answer came back and before anything was
    * committed to the client: a refused or reset connection, a pooled keep-alive connection the
-   * server had closed. Only requests without a body are retried (so nothing of it was consumed),
-   * up to the backend's {@code retries} (HAProxy's default 3), each time on the server the balancer
-   * chooses next (another one when it can), so a failed backend does not become a failed request.
+   * server had closed. A request with a body is retried only when the body was kept (small, known
+   * length) and the request failed on its way out, so the server cannot have processed it. Up to the
+   * backend's {@code retries} (HAProxy's default 3), each time on the server the balancer chooses
+   * next (another one when it can), so a failed backend does not become a failed request.
    */
   private boolean retry(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
       Outcome outcome, BackendServer failed) {
     if (outcome != Outcome.CONNECTION_ERROR || proxyResponse.isCommitted()
-        || serverResponse != null && serverResponse.getStatus() > 0 || hasContent(clientRequest)) {
+        || serverResponse != null && serverResponse.getStatus() > 0) {
       return false;
     }
+    byte[] body = (byte[]) clientRequest.getAttribute(BODY);
+    if (hasContent(clientRequest)) {
+      // a body can be sent again only if we kept it, and only if the server cannot have taken the
+      // request: refused, or the request failed while going out (a closed pooled connection)
+      boolean unsent = Boolean.TRUE.equals(clientRequest.getAttribute(UNSENT));
+      if (body == null || !unsent) {
+        return false;
+      }
+    }
+    clientRequest.removeAttribute(UNSENT);
     int attempts = clientRequest.getAttribute(ATTEMPTS) instanceof Integer n ? n : 0;
     int retries = balancer.config().backend(failed.backend()).map(b -> b.retries()).orElse(3);
     if (attempts >= retries) {
@@ -296,6 +344,9 @@ public class BalancerServlet extends AsyncProxyServlet {
     Request proxyRequest = newProxyRequest(clientRequest, target(clientRequest, next.server()));
     copyRequestHeaders(clientRequest, proxyRequest);
     addProxyHeaders(clientRequest, proxyRequest);
+    if (body != null) {
+      proxyRequest.body(new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body));
+    }
     sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
     return true;
   }

@@ -82,10 +82,87 @@ class RetryIT {
   }
 
   @Test
-  void aRequestWithABodyIsNotRetried() throws Exception {
+  void aSmallBodyIsKeptAndSentAgainWhenTheConnectionWasRefused() throws Exception {
     start("");
 
-    assertThat(send(4, "POST")).contains(502);
+    assertThat(send(6, "POST")).containsOnly(200);
+  }
+
+  @Test
+  void aLargeBodyIsStreamedAndNotRetried() throws Exception {
+    start("");
+    List<Integer> statuses = new ArrayList<>();
+    byte[] big = new byte[BalancerServlet.BUFFERED_BODY_LIMIT + 1];
+    for (int i = 0; i < 4; i++) {
+      statuses.add(client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/"))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    assertThat(statuses).contains(502);
+  }
+
+  @Test
+  void postsThroughConnectionsAServerClosesAfterAnsweringUnreadBodiesNeverFail() throws Exception {
+    // a server that answers at once without reading the body: Jetty then closes the connection,
+    // and the proxy's next request on it meets a closed pooled connection
+    org.eclipse.jetty.server.Server careless = new org.eclipse.jetty.server.Server();
+    org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(careless);
+    c.setHost("127.0.0.1");
+    careless.addConnector(c);
+    careless.setHandler(new org.eclipse.jetty.server.Handler.Abstract() {
+      @Override
+      public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+          org.eclipse.jetty.util.Callback callback) {
+        response.setStatus(200);
+        response.getHeaders().put("X-Served-By", "careless");
+        response.write(true, java.nio.ByteBuffer.wrap("ok".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), callback);
+        return true;
+      }
+    });
+    careless.start();
+    live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
+    try {
+      lb = BalancerServer.start(ConfigLoader.parse("c.cfg", """
+          defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+          frontend www
+            bind 127.0.0.1:0
+            default_backend app
+          backend app
+            server careless 127.0.0.1:%d
+          """.formatted(c.getLocalPort())).orThrow());
+      List<Thread> threads = new ArrayList<>();
+      java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      for (int t = 0; t < 4; t++) {
+        Thread th = new Thread(() -> {
+          HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+          for (int i = 0; i < 400; i++) {
+            try {
+              int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/"))
+                  .POST(HttpRequest.BodyPublishers.ofString("field=" + i)).build(), HttpResponse.BodyHandlers.ofString())
+                  .statusCode();
+              if (status != 200) {
+                failures.add("status " + status);
+              }
+            } catch (Exception e) {
+              failures.add(e.toString());
+            }
+          }
+        });
+        th.start();
+        threads.add(th);
+      }
+      for (Thread th : threads) {
+        th.join();
+      }
+
+      assertThat(failures).isEmpty();
+    } finally {
+      careless.stop();
+    }
   }
 
   @Test
