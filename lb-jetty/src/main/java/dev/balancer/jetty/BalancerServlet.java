@@ -162,14 +162,24 @@ public class BalancerServlet extends AsyncProxyServlet {
     return super.proxyRequestContent(clientRequest, proxyResponse, proxyRequest);
   }
 
-  /** Notes whether the request itself failed to go out (the server cannot have processed it). */
+  /**
+   * Notes whether the request itself failed to go out (the server cannot have processed it), and
+   * forwards a complete answer that came back while the body was still going out.
+   */
   @Override
   protected org.eclipse.jetty.client.Response.Listener newProxyResponseListener(HttpServletRequest clientRequest,
       HttpServletResponse proxyResponse) {
     return new ProxyResponseListener(clientRequest, proxyResponse) {
       @Override
       public void onComplete(org.eclipse.jetty.client.Result result) {
-        if (result.getRequestFailure() != null && (result.getResponse() == null || result.getResponse().getStatus() <= 0)) {
+        boolean answered = result.getResponse() != null && result.getResponse().getStatus() > 0;
+        if (result.getRequestFailure() != null && result.getResponseFailure() == null && answered) {
+          // the server answered before reading the whole body, then closed: HAProxy forwards such
+          // an answer, and so do we, rather than turning it into an error page
+          super.onComplete(new org.eclipse.jetty.client.Result(result.getRequest(), null, result.getResponse(), null));
+          return;
+        }
+        if (result.getRequestFailure() != null && !answered) {
           clientRequest.setAttribute(UNSENT, Boolean.TRUE);
         }
         super.onComplete(result);

@@ -186,7 +186,8 @@ class ZeroDowntimeIT {
 
     assertThat(failures).isEmpty();
     assertThat(served).contains("webapp1", "webapp2");
-    // pools grow and shrink a little with the load; a leak per reload would add a hundred or more
-    assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsAfterFirst + 10);
+    // pools grow and shrink with the load (a few tens of threads); a leak per reload would add a
+    // hundred or more
+    assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsAfterFirst + 30);
   }
 }

@@ -45,7 +45,7 @@ final class Keywords {
       set("resolvers", "userlist", "peers", "mailers", "http-errors", "cache", "program", "ring");
 
   /** Global keywords Balancer reads. */
-  static final Set<String> GLOBAL_SUPPORTED = set();
+  static final Set<String> GLOBAL_SUPPORTED = set("hard-stop-after");
 
   /** Global keywords typed into the model but not acted on yet. */
   static final Set<String> GLOBAL_TYPED = set("maxconn", "nbthread", "hard-stop-after", "server-state-file");

@@ -363,7 +363,9 @@ public final class Parser {
       error(at, e.getMessage());
       return;
     }
-    warning(at, "global keyword '" + keyword + "' is not supported yet; ignored");
+    if (!Keywords.GLOBAL_SUPPORTED.contains(keyword)) {
+      warning(at, "global keyword '" + keyword + "' is not supported yet; ignored");
+    }
   }
 
   private static String arg(List<String> args, String keyword) {
