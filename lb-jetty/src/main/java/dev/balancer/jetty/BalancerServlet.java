@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.eclipse.jetty.client.HttpClient;
@@ -43,7 +44,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final String LEASE = BalancerServlet.class.getName() + ".lease";
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
   private static final String ATTEMPTS = BalancerServlet.class.getName() + ".attempts";
-  private static final String ROUTER = BalancerServlet.class.getName() + ".router";
+  private static final String DECISION = BalancerServlet.class.getName() + ".decision";
   private static final String BODY = BalancerServlet.class.getName() + ".body";
   private static final String UNSENT = BalancerServlet.class.getName() + ".unsent";
 
@@ -51,9 +52,9 @@ public class BalancerServlet extends AsyncProxyServlet {
   public static final int BUFFERED_BODY_LIMIT = 64 * 1024;
 
   private final transient Balancer balancer;
-  private final transient Function<HttpServletRequest, Decision> router;
+  private final transient Function<HttpServletRequest, CompletableFuture<Decision>> router;
 
-  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, Decision> router) {
+  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, CompletableFuture<Decision>> router) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
     this.router = router;
   }
@@ -63,19 +64,19 @@ public class BalancerServlet extends AsyncProxyServlet {
    * connector that accepted it. {@link BalancerServer} names its connectors after frontends.
    */
   public static BalancerServlet byConnector(Balancer balancer) {
-    return new BalancerServlet(balancer, r -> balancer.decide(connectorName(r), new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideAsync(connectorName(r), new ServletRequestView(r)));
   }
 
   /** A servlet that sends every request through the named frontend's rules. */
   public static BalancerServlet forFrontend(Balancer balancer, String frontend) {
     Objects.requireNonNull(frontend, "frontend");
-    return new BalancerServlet(balancer, r -> balancer.decide(frontend, new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideAsync(frontend, new ServletRequestView(r)));
   }
 
   /** A servlet that balances every request over the named backend's servers. */
   public static BalancerServlet forBackend(Balancer balancer, String backend) {
     Objects.requireNonNull(backend, "backend");
-    return new BalancerServlet(balancer, r -> balancer.decideForBackend(backend, new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideForBackendAsync(backend, new ServletRequestView(r)));
   }
 
   /** The balancer this servlet asks. */
@@ -108,6 +109,15 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
       throws ServletException, IOException {
+    if (clientRequest.getAttribute(DECISION) == null) {
+      CompletableFuture<Decision> decision = router.apply(clientRequest);
+      if (!decision.isDone()) {
+        // every server is at its maxconn: wait in the queue without holding a thread
+        waitAsync(clientRequest, decision);
+        return;
+      }
+      clientRequest.setAttribute(DECISION, decision.join());
+    }
     try {
       super.service(clientRequest, proxyResponse);
     } finally {
@@ -124,9 +134,54 @@ public class BalancerServlet extends AsyncProxyServlet {
     }
   }
 
+  /** Suspends the request until the balancer's queue gives it a server, then dispatches it again. */
+  private void waitAsync(HttpServletRequest clientRequest, CompletableFuture<Decision> decision) {
+    jakarta.servlet.AsyncContext ctx = clientRequest.startAsync();
+    ctx.setTimeout(0);
+    ctx.addListener(new AsyncListener() {
+      @Override
+      public void onComplete(AsyncEvent event) {
+        // served or dispatched
+      }
+
+      @Override
+      public void onTimeout(AsyncEvent event) {
+        decision.cancel(false);
+      }
+
+      @Override
+      public void onError(AsyncEvent event) {
+        // the client went away while queued: leave the queue
+        decision.cancel(false);
+      }
+
+      @Override
+      public void onStartAsync(AsyncEvent event) {
+        // nothing to do
+      }
+    });
+    decision.whenComplete((d, failure) -> {
+      if (d == null) {
+        return;
+      }
+      clientRequest.setAttribute(DECISION, d);
+      try {
+        ctx.dispatch();
+      } catch (IllegalStateException gone) {
+        if (d instanceof Decision.Forward f) {
+          f.lease().release();
+        }
+      }
+    });
+  }
+
   @Override
   protected String rewriteTarget(HttpServletRequest clientRequest) {
-    Decision decision = router.apply(clientRequest);
+    Decision decision = (Decision) clientRequest.getAttribute(DECISION);
+    clientRequest.removeAttribute(DECISION);
+    if (decision == null) {
+      decision = router.apply(clientRequest).join();
+    }
     if (decision instanceof Decision.Forward forward) {
       clientRequest.setAttribute(LEASE, forward.lease());
       return target(clientRequest, forward.lease().server());
@@ -336,7 +391,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     clientRequest.setAttribute(ATTEMPTS, attempts + 1);
     Lease next = null;
     for (int tries = 0; tries < 4 && next == null; tries++) {
-      Decision d = router.apply(clientRequest);
+      Decision d = router.apply(clientRequest).join();
       if (!(d instanceof Decision.Forward f)) {
         return false;
       }

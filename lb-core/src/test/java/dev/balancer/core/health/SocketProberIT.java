@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class SocketProberIT {
 
   private final Prober prober = Prober.sockets();
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final List<AutoCloseable> toClose = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<String> requests = new ConcurrentLinkedQueue<>();
 
   interface Behaviour {
