@@ -85,9 +85,7 @@ final class BackendRuntime {
         ? new DynamicFwrr<>(this.servers, BackendServer::backup, config.options().enabled("allbackups"),
             BackendServer::effectiveWeight, BackendRuntime::balancing)
         : null;
-    boolean isStatic = a == Balance.Algorithm.STATIC_RR || (a != Balance.Algorithm.ROUND_ROBIN
-        && a != Balance.Algorithm.LEASTCONN && a != Balance.Algorithm.FIRST && a != Balance.Algorithm.RANDOM
-        && config.hashType().method() == HashType.Method.MAP_BASED);
+    boolean isStatic = isMapBased();
     for (BackendServer s : this.servers) {
       s.staticAlgorithm(isStatic);
     }

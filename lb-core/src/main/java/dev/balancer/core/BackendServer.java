@@ -68,6 +68,7 @@ public final class BackendServer {
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     if (previous == null || previous.disabled() != config.disabled()) {
       this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
+      this.drainAnnounced = false;
     }
     if (previous == null || previous.weight() != config.weight()) {
       this.weight = config.weight();
@@ -91,10 +92,16 @@ public final class BackendServer {
     if (o != null) {
       o.released(this);
     }
-    if (counters.inFlight() == 0 && (adminState != AdminState.READY || !health.takesBalancedTraffic())) {
+    if (counters.inFlight() == 0 && (adminState != AdminState.READY || !health.takesBalancedTraffic())
+        && !drainAnnounced) {
+      // once per drain: sticky clients of a DRAIN server bring it back to 0 again and again
+      drainAnnounced = true;
       LOG.info("{}/{} drained, safe to stop", backend, name());
     }
   }
+
+  /** Whether this drain's "safe to stop" was said; a state change starts a new drain. */
+  private volatile boolean drainAnnounced;
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BackendServer.class);
 
@@ -181,6 +188,7 @@ public final class BackendServer {
       }
     }
     this.adminState = state;
+    drainAnnounced = false;
     onChange();
   }
 
@@ -197,6 +205,7 @@ public final class BackendServer {
       startSlowstart();
     }
     this.health = health;
+    drainAnnounced = false;
     onChange();
   }
 

@@ -76,6 +76,10 @@ class HaproxyHealthDifferentialIT {
     }
   }
 
+  private static String last(List<Sample> samples) {
+    return samples.isEmpty() ? "" : samples.get(samples.size() - 1).state();
+  }
+
   private static String haproxyStatus(HaproxyOracle oracle) {
     try {
       for (String line : oracle.command("show stat").split("\n")) {
@@ -115,11 +119,15 @@ class HaproxyHealthDifferentialIT {
       oracle.start(cfg, frontend);
       long start = System.nanoTime();
       try (Balancer balancer = Balancer.create(ConfigLoader.parse("haproxy.cfg", cfg).orThrow())) {
-        long[] phases = {3000, 6000, 10_000};
+        // the scenario moves on when both sides have seen the state it waits for (bounded): fully
+        // up, so kill the server; down, so bring it back; up again, so stop
+        String[] waitFor = {"UP", "DOWN", "UP"};
         int phase = 0;
-        while (phase < phases.length) {
-          long now = (System.nanoTime() - start) / 1_000_000;
-          if (now >= phases[phase]) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (phase < waitFor.length && System.nanoTime() < deadline) {
+          sample(theirs, start, () -> haproxyStatus(oracle));
+          sample(ours, start, () -> balancer.state("be", "s1"));
+          if (last(theirs).equals(waitFor[phase]) && last(ours).equals(waitFor[phase])) {
             if (phase == 0) {
               backend.down();
             } else if (phase == 1) {
@@ -127,11 +135,10 @@ class HaproxyHealthDifferentialIT {
             }
             phase++;
           }
-          sample(theirs, start, () -> haproxyStatus(oracle));
-          sample(ours, start, () -> balancer.state("be", "s1"));
-          Thread.onSpinWait();
+          // the sampling period of both status pages, not a wait for an outcome
           java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
         }
+        assertThat(phase).as("scenario finished: ours %s, theirs %s", ours, theirs).isEqualTo(waitFor.length);
       }
     }
 

@@ -92,21 +92,18 @@ final class HaproxyOracle implements AutoCloseable {
     Files.writeString(cfg, config);
     haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      if (!haproxy.isAlive()) {
-        fail("haproxy exited: " + Files.readString(dir.resolve("haproxy.log")));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline) {
-          fail("haproxy did not listen on " + port);
-        }
-        Thread.onSpinWait();
-      }
-    }
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(20))
+        .until(() -> {
+          if (!haproxy.isAlive()) {
+            fail("haproxy exited: " + Files.readString(dir.resolve("haproxy.log")));
+          }
+          try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+          } catch (IOException e) {
+            return false;
+          }
+        });
   }
 
   /** One request through HAProxy; returns the name of the server that answered. */

@@ -2,7 +2,6 @@ package dev.balancer.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -57,18 +56,7 @@ class EarlyAnswerIT {
     });
     t.setDaemon(true);
     t.start();
-    lb = BalancerServer.start(ConfigLoader.parse("e.cfg", """
-        defaults
-          mode http
-          timeout connect 1s
-          timeout client 5s
-          timeout server 5s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-          server s1 127.0.0.1:%d
-        """.formatted(backend.getLocalPort())).orThrow());
+    lb = BalancerServer.start(TestConfigs.www("", "  server s1 127.0.0.1:%d\n".formatted(backend.getLocalPort())));
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     byte[] big = new byte[4 * 1024 * 1024];
 

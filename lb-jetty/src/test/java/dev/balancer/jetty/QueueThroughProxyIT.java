@@ -65,7 +65,8 @@ class QueueThroughProxyIT {
       while (!Thread.currentThread().isInterrupted()) {
         maxInFlight.accumulateAndGet(lb.balancer().server("app", "s1").orElseThrow().inFlight(), Math::max);
         maxQueued.accumulateAndGet(lb.balancer().queued("app"), Math::max);
-        Thread.onSpinWait();
+        // a sampler of the balancer's counters, once a millisecond
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
       }
     });
     watch.setDaemon(true);

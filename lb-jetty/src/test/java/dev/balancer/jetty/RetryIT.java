@@ -40,20 +40,7 @@ class RetryIT {
 
   private void start(String extra) throws Exception {
     live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
-    lb = BalancerServer.start(ConfigLoader.parse("r.cfg", """
-        defaults
-          mode http
-          timeout connect 1s
-          timeout client 5s
-          timeout server 5s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-        %s
-          server dead 127.0.0.1:%d
-          server live 127.0.0.1:%d
-        """.formatted(extra, deadPort(), live.port())).orThrow());
+    lb = BalancerServer.start(TestConfigs.www("", "%s\n  server dead 127.0.0.1:%d\n  server live 127.0.0.1:%d\n".formatted(extra, deadPort(), live.port())));
   }
 
   private List<Integer> send(int n, String method) throws Exception {
@@ -169,21 +156,7 @@ class RetryIT {
   void aBackendKilledUnderLoadFailsNoIdempotentRequest() throws Exception {
     live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
     WebApp victim = WebApp.start("127.0.0.1", 0, "victim", new PrintStream(OutputStream.nullOutputStream()));
-    lb = BalancerServer.start(ConfigLoader.parse("k.cfg", """
-        defaults
-          mode http
-          timeout connect 1s
-          timeout client 5s
-          timeout server 5s
-          retries 3
-          option redispatch
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-          server victim 127.0.0.1:%d
-          server live 127.0.0.1:%d
-        """.formatted(victim.port(), live.port())).orThrow());
+    lb = BalancerServer.start(TestConfigs.www("  retries 3\n  option redispatch\n", "  server victim 127.0.0.1:%d\n  server live 127.0.0.1:%d\n".formatted(victim.port(), live.port())));
     try (TrafficLoop traffic = new TrafficLoop(URI.create("http://127.0.0.1:" + lb.port("www") + "/"), 8)) {
       org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
           .until(() -> traffic.countBy(TrafficLoop.Outcome::servedBy).getOrDefault("victim", 0L) > 200);

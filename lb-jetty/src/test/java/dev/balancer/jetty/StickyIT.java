@@ -2,7 +2,6 @@ package dev.balancer.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.balancer.config.ConfigLoader;
 import dev.balancer.core.AdminState;
 import dev.balancer.webapp.WebApp;
 import java.io.OutputStream;
@@ -28,20 +27,7 @@ class StickyIT {
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     w1 = WebApp.start("127.0.0.1", 0, "webapp1", quiet);
     w2 = WebApp.start("127.0.0.1", 0, "webapp2", quiet);
-    lb = BalancerServer.start(ConfigLoader.parse("s.cfg", """
-        defaults
-          mode http
-          timeout connect 1s
-          timeout client 5s
-          timeout server 5s
-        frontend www
-          bind 127.0.0.1:0
-          default_backend app
-        backend app
-          cookie SRV insert indirect nocache httponly
-          server webapp1 127.0.0.1:%d cookie w1
-          server webapp2 127.0.0.1:%d cookie w2
-        """.formatted(w1.port(), w2.port())).orThrow());
+    lb = BalancerServer.start(TestConfigs.www("", "  cookie SRV insert indirect nocache httponly\n  server webapp1 127.0.0.1:%d cookie w1\n  server webapp2 127.0.0.1:%d cookie w2\n".formatted(w1.port(), w2.port())));
   }
 
   @AfterEach

@@ -37,7 +37,10 @@ public final class Pickers {
       RandomGenerator random, Picker<T> previous, long mapSlots) {
     int rrIndex = previous instanceof MapPicker<T> m ? m.rrIndex() : 0;
     return switch (balance.algorithm()) {
-      case ROUND_ROBIN -> new FwrrPicker<>(pool, eweight);
+      case ROUND_ROBIN -> {
+        DynamicFwrr<T> fwrr = new DynamicFwrr<>(pool, s -> false, false, eweight, s -> true);
+        yield (key, full) -> fwrr.next(full);
+      }
       case STATIC_RR -> new MapPicker<>(pool, s -> weight.applyAsInt(s) / weightDivisor, rrIndex, mapSlots);
       case LEASTCONN -> new LeastConnPicker<>(pool, eweight, load);
       case FIRST -> new FirstPicker<>(pool, weight, id);

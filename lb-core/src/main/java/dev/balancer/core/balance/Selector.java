@@ -30,6 +30,14 @@ public interface Selector<T> {
    * @param weight the weight of a candidate, 0 to 256
    */
   static <T> Selector<T> roundRobin(List<T> candidates, ToIntFunction<? super T> weight) {
-    return new FwrrSelector<>(candidates, weight);
+    for (T c : candidates) {
+      int w = weight.applyAsInt(c);
+      if (w < 0 || w > 256) {
+        throw new IllegalArgumentException("weight out of range: " + w);
+      }
+    }
+    // the same implementation the balancer runs, with no backups and no runtime change
+    DynamicFwrr<T> fwrr = new DynamicFwrr<>(candidates, c -> false, false, c -> weight.applyAsInt(c) * 16, c -> true);
+    return () -> fwrr.next(c -> false);
   }
 }

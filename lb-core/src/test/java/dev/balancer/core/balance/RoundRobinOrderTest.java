@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Golden orders observed on HAProxy 2.6.12 (haproxy-reference.md §3) and from fwrr_sim.py. */
-class FwrrSelectorTest {
+class RoundRobinOrderTest {
 
   @ParameterizedTest(name = "weights {0}")
   @CsvSource(delimiter = '|', textBlock = """
