@@ -49,7 +49,8 @@ public final class Balancer implements AutoCloseable {
   private Balancer(Config config, RandomGenerator random, Scheduler scheduler, Prober prober) {
     this.random = random;
     this.scheduler = scheduler;
-    this.checker = new HealthChecker(scheduler, prober);
+    // on real time, check timers run on the prober's own I/O thread: no hand-off per check
+    this.checker = new HealthChecker(scheduler == Scheduler.system() ? prober.scheduler().orElse(scheduler) : scheduler, prober);
     Snapshot first = build(config, Map.of(), 1);
     current.set(first);
     first.backends.values().forEach(BackendRuntime::attach);

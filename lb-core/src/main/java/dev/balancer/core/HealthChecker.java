@@ -100,6 +100,9 @@ final class HealthChecker implements AutoCloseable {
     Runnable cancel = () -> {};
     long nextDue = Long.MAX_VALUE;
     CheckResult last;
+    CheckTarget target;
+    Object targetServer;
+    Object targetBackend;
     boolean wasMaint;
     int consecutiveErrors;
 
@@ -207,7 +210,7 @@ final class HealthChecker implements AutoCloseable {
           server.setHealth(machine.state());
         }
       }
-      prober.probe(target(settings)).whenComplete((result, failure) -> {
+      prober.probe(target()).whenComplete((result, failure) -> {
         if (result != null) {
           apply(result);
         }
@@ -215,8 +218,19 @@ final class HealthChecker implements AutoCloseable {
       });
     }
 
-    private CheckTarget target(ServerSettings s) {
+    /** The check's target, computed again only when a reload changed the server or its backend. */
+    private CheckTarget target() {
       Backend be = backend.config();
+      dev.balancer.config.model.Server sc = server.config();
+      if (target == null || targetServer != sc || targetBackend != be) {
+        target = target(sc.settings(), be);
+        targetServer = sc;
+        targetBackend = be;
+      }
+      return target;
+    }
+
+    private CheckTarget target(ServerSettings s, Backend be) {
       Duration inter = s.inter();
       Duration connect = be.timeouts().connect().filter(c -> c.compareTo(inter) < 0).orElse(inter);
       Optional<Duration> check = be.timeouts().get(dev.balancer.config.model.TimeoutKind.CHECK);
@@ -226,11 +240,10 @@ final class HealthChecker implements AutoCloseable {
     }
 
     private void apply(CheckResult r) {
-      String before;
       boolean changed;
       synchronized (this) {
         last = r;
-        before = machine.display();
+        int before = machine.health();
         boolean wasUp = machine.isUp();
         changed = machine.apply(r.status());
         if (changed) {
@@ -239,7 +252,7 @@ final class HealthChecker implements AutoCloseable {
         if (wasUp != machine.isUp()) {
           logTransition(r);
           shutdownSessions(wasUp);
-        } else if (!before.equals(machine.display())) {
+        } else if (before != machine.health()) {
           String line = "Health check for server " + server.backend() + "/" + server.name() + " "
               + (r.status().success() ? "succeeded" : "failed") + ", reason: " + r.status().description() + detail(r)
               + ", check duration: " + r.duration().toMillis() + "ms, status: " + progress() + ".";

@@ -109,7 +109,8 @@ public final class HealthMachine {
     return s.effectiveFastinter();
   }
 
-  int health() {
+  /** The check counter behind {@link #display()}: equal counters, equal display. */
+  public int health() {
     return health;
   }
 }

@@ -1,25 +1,23 @@
 package dev.balancer.core.health;
 
 import dev.balancer.config.model.HttpCheck;
+import dev.balancer.core.Scheduler;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousChannelGroup;
-import java.nio.channels.AsynchronousSocketChannel;
-import java.nio.channels.CompletionHandler;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * HAProxy's TCP and HTTP checks over non-blocking sockets. A TCP check passes when the connection
+ * HAProxy's TCP and HTTP checks over non-blocking sockets, all on one {@link CheckLoop}. A TCP check passes when the connection
  * opens. An HTTP check sends the configured request, reads the response (up to 16 KiB, HAProxy's
  * {@code tune.chksize}) and applies the expectations: by default a 2xx or 3xx status.
  */
@@ -27,121 +25,131 @@ final class SocketProber implements Prober {
 
   private static final int MAX_RESPONSE = 16384;
 
-  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "health-check-timer");
-    t.setDaemon(true);
-    return t;
-  });
-
-  /** Two threads run every check's I/O completions: no thread per server, no hand-off per event. */
-  private static final AsynchronousChannelGroup GROUP = group();
-
-  private static AsynchronousChannelGroup group() {
-    try {
-      return AsynchronousChannelGroup.withFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "health-check-io");
-        t.setDaemon(true);
-        return t;
-      });
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
+  private final CheckLoop loop = CheckLoop.shared();
 
   @Override
   public CompletableFuture<CheckResult> probe(CheckTarget target) {
-    return new Attempt(target).start();
+    Attempt a = new Attempt(loop, target);
+    loop.execute(a::start);
+    return a.result;
   }
 
-  /** One check in progress. */
-  private static final class Attempt {
+  @Override
+  public Optional<Scheduler> scheduler() {
+    return Optional.of(loop);
+  }
+
+  /** One check in progress; every method runs on the check loop's thread. */
+  private static final class Attempt implements CheckLoop.Handler {
+    final CheckLoop loop;
     final CheckTarget target;
     final long start = System.nanoTime();
     final CompletableFuture<CheckResult> result = new CompletableFuture<>();
-    AsynchronousSocketChannel channel;
-    ScheduledFuture<?> timer;
+    SocketChannel channel;
+    SelectionKey key;
+    Runnable timer = () -> { };
+    boolean connected;
+    boolean done;
+    ByteBuffer out;
     /** Starts small (most check answers are a few hundred bytes) and grows up to 16 KiB. */
-    ByteBuffer buffer = ByteBuffer.allocate(1024);
+    ByteBuffer buffer;
 
-    Attempt(CheckTarget target) {
+    Attempt(CheckLoop loop, CheckTarget target) {
+      this.loop = loop;
       this.target = target;
     }
 
-    CompletableFuture<CheckResult> start() {
+    void start() {
       try {
-        channel = AsynchronousSocketChannel.open(GROUP);
-      } catch (IOException e) {
-        finish(CheckStatus.L4CON, 0, String.valueOf(e.getMessage()));
-        return result;
+        timer = loop.schedule(target.connectTimeout(), () -> finish(CheckStatus.L4TOUT, 0, "Connection timeout"));
+        InetSocketAddress address = new InetSocketAddress(target.host(), target.port());
+        // an IPv4 socket for an IPv4 server: cheaper to create than the JDK's default dual-stack one
+        channel = address.getAddress() instanceof java.net.Inet4Address
+            ? SocketChannel.open(java.net.StandardProtocolFamily.INET) : SocketChannel.open();
+        channel.configureBlocking(false);
+        // HAProxy closes its check connections with a reset: no TIME_WAIT left behind per check
+        channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        if (address.isUnresolved()) {
+          finish(CheckStatus.L4CON, 0, "could not resolve " + target.host());
+        } else if (channel.connect(address) || channel.finishConnect()) {
+          // on loopback and fast networks the handshake is often over already: no wake-up for it
+          connected();
+        } else {
+          key = channel.register(loop.selector(), SelectionKey.OP_CONNECT, this);
+        }
+      } catch (IOException | RuntimeException e) {
+        failed(e);
       }
-      timer = TIMER.schedule(() -> finish(CheckStatus.L4TOUT, 0, "Connection timeout"),
-          target.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
-      channel.connect(new InetSocketAddress(target.host(), target.port()), null, new CompletionHandler<Void, Void>() {
-        @Override
-        public void completed(Void v, Void a) {
-          timer.cancel(false);
-          if (target.http().isEmpty()) {
-            finish(CheckStatus.L4OK, 0, "");
-            return;
-          }
-          long left = target.totalTimeout().toNanos() - (System.nanoTime() - start);
-          timer = TIMER.schedule(() -> finish(CheckStatus.L7TOUT, 0, "Layer7 timeout"), Math.max(1, left), TimeUnit.NANOSECONDS);
-          write(ByteBuffer.wrap(request(target.http().get()).getBytes(StandardCharsets.ISO_8859_1)));
-        }
-
-        @Override
-        public void failed(Throwable e, Void a) {
-          finish(CheckStatus.L4CON, 0, e instanceof ConnectException ? "Connection refused" : String.valueOf(e.getMessage()));
-        }
-      });
-      return result;
     }
 
-    void write(ByteBuffer out) {
-      channel.write(out, null, new CompletionHandler<Integer, Void>() {
-        @Override
-        public void completed(Integer n, Void a) {
-          if (out.hasRemaining()) {
-            write(out);
-          } else {
-            read();
+    @Override
+    public void ready(SelectionKey k) {
+      try {
+        if (!connected) {
+          if (channel.finishConnect()) {
+            connected();
           }
+        } else if (k.isWritable()) {
+          write();
+        } else if (k.isReadable()) {
+          read();
         }
-
-        @Override
-        public void failed(Throwable e, Void a) {
-          finish(CheckStatus.L4CON, 0, String.valueOf(e.getMessage()));
-        }
-      });
+      } catch (IOException | RuntimeException e) {
+        failed(e);
+      }
     }
 
-    void read() {
-      if (!buffer.hasRemaining() && buffer.capacity() < MAX_RESPONSE) {
+    private void failed(Exception e) {
+      finish(CheckStatus.L4CON, 0, e instanceof ConnectException ? "Connection refused" : String.valueOf(e.getMessage()));
+    }
+
+    private void connected() throws IOException {
+      connected = true;
+      timer.run();
+      if (target.http().isEmpty()) {
+        finish(CheckStatus.L4OK, 0, "");
+        return;
+      }
+      long left = target.totalTimeout().toNanos() - (System.nanoTime() - start);
+      timer = loop.schedule(Duration.ofNanos(Math.max(1, left)), () -> finish(CheckStatus.L7TOUT, 0, "Layer7 timeout"));
+      out = ByteBuffer.wrap(request(target.http().get()).getBytes(StandardCharsets.ISO_8859_1));
+      write();
+    }
+
+    private void write() throws IOException {
+      channel.write(out);
+      interest(out.hasRemaining() ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+    }
+
+    private void interest(int ops) throws IOException {
+      if (key == null) {
+        key = channel.register(loop.selector(), ops, this);
+      } else {
+        key.interestOps(ops);
+      }
+    }
+
+    private void read() throws IOException {
+      if (buffer == null) {
+        buffer = ByteBuffer.allocate(1024);
+      } else if (!buffer.hasRemaining() && buffer.capacity() < MAX_RESPONSE) {
         ByteBuffer bigger = ByteBuffer.allocate(Math.min(MAX_RESPONSE, buffer.capacity() * 4));
         buffer.flip();
         bigger.put(buffer);
         buffer = bigger;
       }
-      channel.read(buffer, null, new CompletionHandler<Integer, Void>() {
-        @Override
-        public void completed(Integer n, Void a) {
-          boolean eof = n < 0;
-          boolean full = !buffer.hasRemaining() && buffer.capacity() >= MAX_RESPONSE;
-          Response r = Response.parse(buffer.array(), buffer.position(), eof || full);
-          if (r != null) {
-            evaluate(r);
-          } else if (eof) {
-            finish(CheckStatus.L7RSP, 0, buffer.position() == 0 ? "Empty response" : "Invalid or incomplete response");
-          } else {
-            read();
-          }
-        }
-
-        @Override
-        public void failed(Throwable e, Void a) {
-          finish(CheckStatus.L4CON, 0, String.valueOf(e.getMessage()));
-        }
-      });
+      int n = channel.read(buffer);
+      if (n == 0) {
+        return;
+      }
+      boolean eof = n < 0;
+      boolean full = !buffer.hasRemaining() && buffer.capacity() >= MAX_RESPONSE;
+      Response r = Response.parse(buffer.array(), buffer.position(), eof || full);
+      if (r != null) {
+        evaluate(r);
+      } else if (eof) {
+        finish(CheckStatus.L7RSP, 0, buffer.position() == 0 ? "Empty response" : "Invalid or incomplete response");
+      }
     }
 
     void evaluate(Response r) {
@@ -171,18 +179,23 @@ final class SocketProber implements Prober {
     }
 
     void finish(CheckStatus status, int code, String info) {
-      if (result.complete(new CheckResult(status, code, info, Duration.ofNanos(System.nanoTime() - start)))) {
-        if (timer != null) {
-          timer.cancel(false);
-        }
-        try {
-          if (channel != null) {
-            channel.close();
-          }
-        } catch (IOException ignored) {
-          // closing anyway
-        }
+      if (done) {
+        return;
       }
+      done = true;
+      CheckResult r = new CheckResult(status, code, info, Duration.ofNanos(System.nanoTime() - start));
+      timer.run();
+      if (key != null) {
+        key.cancel();
+      }
+      try {
+        if (channel != null) {
+          channel.close();
+        }
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      result.complete(r);
     }
   }
 
