@@ -10,7 +10,7 @@ import java.util.Locale;
  * GET /health}) against a backend given on the command line, and this process's CPU time over a
  * measured window, as a share of one core.
  *
- * <pre>java -cp bench/target/lb-bench.jar dev.balancer.bench.HealthCheckLoad PORT [SERVERS] [SECONDS]</pre>
+ * <pre>java -cp bench/target/lb-bench.jar dev.balancer.bench.HealthCheckLoad PORT [SERVERS] [SECONDS] [WARMUP_SECONDS]</pre>
  */
 public final class HealthCheckLoad {
 
@@ -20,13 +20,14 @@ public final class HealthCheckLoad {
     int port = Integer.parseInt(args[0]);
     int servers = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 10;
     StringBuilder b = new StringBuilder("defaults\n  mode http\n  timeout connect 1s\n  timeout check 1s\n")
         .append("backend app\n  option httpchk GET /health\n");
     for (int i = 0; i < servers; i++) {
       b.append("  server s").append(i).append(" 127.0.0.1:").append(port).append(" check inter 2s\n");
     }
     try (Balancer balancer = Balancer.create(ConfigLoader.parse("load.cfg", b.toString()).orThrow())) {
-      Thread.sleep(10_000); // warm-up: every server checked a few times
+      Thread.sleep(warmup * 1000L); // warm-up: every server checked a few times, the JIT done
       long cpu0 = cpu();
       long t0 = System.nanoTime();
       Thread.sleep(seconds * 1000L);

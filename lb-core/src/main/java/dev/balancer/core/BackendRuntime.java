@@ -69,6 +69,10 @@ final class BackendRuntime {
     }
   }
 
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
   BackendRuntime(Backend config, List<BackendServer> servers, RandomGenerator random, Scheduler scheduler) {
     this.config = config;
     this.servers = List.copyOf(servers);

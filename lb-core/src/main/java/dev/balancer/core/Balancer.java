@@ -185,7 +185,7 @@ public final class Balancer implements AutoCloseable {
     if (cookie.isEmpty()) {
       return be.lease(request);
     }
-    return Persistence.decide(be, cookie.get(), request);
+    return Persistence.decide(be, cookie.get(), request, be.scheduler().epochSeconds());
   }
 
   /** Requests waiting in a backend's queue for a server below its {@code maxconn}. */

@@ -55,35 +55,48 @@ public final class Lease implements AutoCloseable {
     abort.run();
   }
 
-  private volatile java.util.Optional<String> setCookie = java.util.Optional.empty();
-  private volatile java.util.Optional<String> stripCookie = java.util.Optional.empty();
-  private volatile boolean nocache;
+  private volatile Persistence.CookieAction cookies;
 
-  void persistence(java.util.Optional<String> setCookie, java.util.Optional<String> stripCookie, boolean nocache) {
-    this.setCookie = setCookie;
-    this.stripCookie = stripCookie;
-    this.nocache = nocache;
+  void cookies(Persistence.CookieAction cookies) {
+    this.cookies = cookies;
+  }
+
+  /** Whether the client's cookie chose this server (then retries follow {@code option redispatch}). */
+  public boolean isPersistent() {
+    Persistence.CookieAction c = cookies;
+    return c != null && c.stuck();
+  }
+
+  /** Whether the backend persists clients by cookie: then the proxy passes both headers through this lease. */
+  public boolean hasCookiePersistence() {
+    return cookies != null;
   }
 
   /**
-   * The {@code Set-Cookie} value to add to the response (cookie persistence: a new client, or one
-   * whose cookie named another server), exactly as HAProxy writes it.
+   * The {@code Cookie} header as the server must see it ({@code indirect} removes ours, {@code
+   * prefix} removes the server's prefix); empty when nothing is left of it.
    */
-  public java.util.Optional<String> setCookie() {
-    return setCookie;
-  }
-
-  /** The cookie to remove from the request before the server sees it ({@code cookie ... indirect}). */
-  public java.util.Optional<String> stripCookie() {
-    return stripCookie;
+  public String forwardCookie(String header) {
+    Persistence.CookieAction c = cookies;
+    return c == null ? header : c.forwardCookie(header);
   }
 
   /**
-   * Whether a response carrying {@link #setCookie()} must get {@code Cache-Control: private} when it
+   * The {@code Set-Cookie} headers the client gets, from those the server sent, byte for byte as
+   * HAProxy writes them: ours inserted, the server's rewritten or prefixed, or removed.
+   */
+  public java.util.List<String> responseCookies(java.util.List<String> fromServer) {
+    Persistence.CookieAction c = cookies;
+    return c == null ? fromServer : c.responseCookies(fromServer);
+  }
+
+  /**
+   * Whether a response whose cookies we changed must get {@code Cache-Control: private} when it
    * looks cacheable ({@code cookie ... nocache}).
    */
   public boolean nocache() {
-    return nocache;
+    Persistence.CookieAction c = cookies;
+    return c != null && c.nocache();
   }
 
   /** Whether {@link #release()} was called. */

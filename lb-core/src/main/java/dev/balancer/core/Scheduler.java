@@ -18,6 +18,11 @@ public interface Scheduler {
   /** Monotonic time in nanoseconds. */
   long nanoTime();
 
+  /** Wall-clock time in seconds since the epoch (the dates in {@code maxidle}/{@code maxlife} cookies). */
+  default long epochSeconds() {
+    return System.currentTimeMillis() / 1000;
+  }
+
   /** Real time, on one shared daemon thread. */
   static Scheduler system() {
     return SystemScheduler.INSTANCE;

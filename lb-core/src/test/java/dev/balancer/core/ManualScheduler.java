@@ -24,6 +24,12 @@ final class ManualScheduler implements Scheduler {
     return now;
   }
 
+  /** Wall-clock time: 2026-11-26T00:00:00Z when the test starts, moving with {@link #advance}. */
+  @Override
+  public synchronized long epochSeconds() {
+    return 1_795_651_200L + now / 1_000_000_000L;
+  }
+
   /** Moves time forward, running what falls due in order, each at its own time. */
   void advance(Duration d) {
     long target;

@@ -13,7 +13,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -22,6 +26,8 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 
 /**
@@ -270,49 +276,65 @@ public class BalancerServlet extends AsyncProxyServlet {
       // HAProxy forwards Host as the client sent it
       proxyRequest.headers(h -> h.put(HttpHeader.HOST, host));
     }
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.stripCookie().isPresent()) {
-      String name = lease.stripCookie().get();
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.hasCookiePersistence()) {
       proxyRequest.headers(h -> {
-        String cookies = h.get(HttpHeader.COOKIE);
-        if (cookies != null) {
-          String kept = stripCookie(cookies, name);
-          if (kept.isEmpty()) {
-            h.remove(HttpHeader.COOKIE);
-          } else {
-            h.put(HttpHeader.COOKIE, kept);
+        // the raw values: getValuesList would parse them as lists and respace them
+        List<String> cookies = h.getFields(HttpHeader.COOKIE).stream().map(HttpField::getValue).toList();
+        if (!cookies.isEmpty()) {
+          h.remove(HttpHeader.COOKIE);
+          for (String c : cookies) {
+            String kept = lease.forwardCookie(c);
+            if (!kept.isEmpty()) {
+              h.add(HttpHeader.COOKIE, kept);
+            }
           }
         }
       });
     }
   }
 
-  /** {@code cookie ... indirect}: {@code a=1; SRV=c2; b=2} without SRV is {@code a=1; b=2}. */
-  static String stripCookie(String header, String name) {
-    StringBuilder b = new StringBuilder();
-    for (String part : header.split(";")) {
-      String p = part.trim();
-      if (p.isEmpty() || p.startsWith(name + "=")) {
-        continue;
-      }
-      if (b.length() > 0) {
-        b.append("; ");
-      }
-      b.append(p);
-    }
-    return b.toString();
-  }
+  /** Hop-by-hop headers: they describe one connection, never forwarded (RFC 9110 §7.6.1). */
+  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+      "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
 
+  /**
+   * Copies the server's response headers byte for byte, as HAProxy does. (Jetty's own copy re-joins
+   * each value from its parsed list, which turns {@code a=1; b=2} into {@code a=1;b=2}.) Hop-by-hop
+   * headers and those the {@code Connection} header names stay behind; with cookie persistence the
+   * {@code Set-Cookie} headers are the ones {@link Lease#responseCookies} gives.
+   */
   @Override
   protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse) {
-    super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.setCookie().isPresent()) {
-      proxyResponse.addHeader("set-cookie", lease.setCookie().get());
-      var h = serverResponse.getHeaders();
-      boolean cacheable = h.contains(HttpHeader.LAST_MODIFIED) || h.contains(HttpHeader.ETAG)
-          || h.contains(HttpHeader.EXPIRES) || String.valueOf(h.get(HttpHeader.CACHE_CONTROL)).contains("max-age");
-      if (lease.nocache() && cacheable) {
-        // cookie ... nocache: a response carrying the cookie must not be cached by a shared cache
+    HttpFields headers = serverResponse.getHeaders();
+    Set<String> connectionTokens = new HashSet<>();
+    for (HttpField f : headers.getFields(HttpHeader.CONNECTION)) {
+      for (String t : f.getValue().split(",")) {
+        connectionTokens.add(t.trim().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    Lease lease = clientRequest.getAttribute(LEASE) instanceof Lease l && l.hasCookiePersistence() ? l : null;
+    Set<String> seen = new HashSet<>();
+    for (HttpField f : headers) {
+      String name = f.getLowerCaseName();
+      if (HOP_BY_HOP.contains(name) || connectionTokens.contains(name) || lease != null && f.getHeader() == HttpHeader.SET_COOKIE) {
+        continue;
+      }
+      // the first value replaces what the response may hold already (Date), the others add to it
+      if (seen.add(name)) {
+        proxyResponse.setHeader(f.getName(), f.getValue());
+      } else {
+        proxyResponse.addHeader(f.getName(), f.getValue());
+      }
+    }
+    if (lease != null) {
+      List<String> fromServer = headers.getFields(HttpHeader.SET_COOKIE).stream().map(HttpField::getValue).toList();
+      List<String> toClient = lease.responseCookies(fromServer);
+      toClient.forEach(c -> proxyResponse.addHeader("set-cookie", c));
+      boolean cacheable = headers.contains(HttpHeader.LAST_MODIFIED) || headers.contains(HttpHeader.ETAG)
+          || headers.contains(HttpHeader.EXPIRES) || String.valueOf(headers.get(HttpHeader.CACHE_CONTROL)).contains("max-age");
+      if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
+        // cookie ... nocache: a response carrying our cookie must not be cached by a shared cache
         proxyResponse.addHeader("cache-control", "private");
       }
     }
@@ -352,11 +374,37 @@ public class BalancerServlet extends AsyncProxyServlet {
       lease.report(outcome, serverResponse == null ? 0 : serverResponse.getStatus());
       failed = lease.server();
     }
+    Lease failedLease = (Lease) clientRequest.getAttribute(LEASE);
     release(clientRequest);
-    if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failed)) {
+    if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failedLease, failure)) {
+      return;
+    }
+    fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
+  }
+
+  /**
+   * The answer to a request that could not be served: HAProxy's 503 page when no server could be
+   * reached (as HAProxy answers after its retries), else Jetty's 502/504.
+   */
+  private void fail(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
+      Throwable failure, Outcome outcome) {
+    if (outcome == Outcome.CONNECTION_ERROR && connectFailure(failure) && !proxyResponse.isCommitted()) {
+      respond(proxyResponse, Decision.Respond.NO_SERVER);
+      if (clientRequest.isAsyncStarted()) {
+        clientRequest.getAsyncContext().complete();
+      }
       return;
     }
     super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+  }
+
+  private static boolean connectFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -364,11 +412,16 @@ public class BalancerServlet extends AsyncProxyServlet {
    * committed to the client: a refused or reset connection, a pooled keep-alive connection the
    * server had closed. A request with a body is retried only when the body was kept (small, known
    * length) and the request failed on its way out, so the server cannot have processed it. Up to the
-   * backend's {@code retries} (HAProxy's default 3), each time on the server the balancer chooses
-   * next (another one when it can), so a failed backend does not become a failed request.
+   * backend's {@code retries} (HAProxy's default 3).
+   *
+   * <p>A request its cookie sent to its server follows HAProxy: it tries that server again after
+   * min({@code timeout connect}, 1 s), and goes elsewhere only on the retries {@code option
+   * redispatch [N]} allows (the last one by default; every N-th; never with 0 or without the
+   * option). Any other request is retried at once on the server the balancer chooses next, another
+   * one when it can: beyond HAProxy, which retries the same server, since it breaks no persistence.
    */
   private boolean retry(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
-      Outcome outcome, BackendServer failed) {
+      Outcome outcome, Lease failedLease, Throwable failure) {
     if (outcome != Outcome.CONNECTION_ERROR || proxyResponse.isCommitted()
         || serverResponse != null && serverResponse.getStatus() > 0) {
       return false;
@@ -382,20 +435,45 @@ public class BalancerServlet extends AsyncProxyServlet {
         return false;
       }
     }
-    clientRequest.removeAttribute(UNSENT);
+    BackendServer failed = failedLease.server();
     int attempts = clientRequest.getAttribute(ATTEMPTS) instanceof Integer n ? n : 0;
-    int retries = balancer.config().backend(failed.backend()).map(b -> b.retries()).orElse(3);
+    var backend = balancer.config().backend(failed.backend());
+    int retries = backend.map(b -> b.retries()).orElse(3);
     if (attempts >= retries) {
       return false;
     }
-    clientRequest.setAttribute(ATTEMPTS, attempts + 1);
+    int attempt = attempts + 1;
+    clientRequest.setAttribute(ATTEMPTS, attempt);
+    if (!failedLease.isPersistent()) {
+      return resend(clientRequest, proxyResponse, failed, body);
+    }
+    Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
+    boolean move = redispatch.isPresent()
+        && (redispatch.get() < 0 ? attempt == retries : redispatch.get() > 0 && attempt % redispatch.get() == 0);
+    if (move) {
+      clientRequest.setAttribute(ServletRequestView.IGNORE_PERSISTENCE, Boolean.TRUE);
+      return resend(clientRequest, proxyResponse, failed, body);
+    }
+    Duration connect = backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1));
+    long wait = Math.min(connect.toMillis(), 1000);
+    getHttpClient().getScheduler().schedule(() -> {
+      if (!resend(clientRequest, proxyResponse, null, body)) {
+        fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
+      }
+    }, wait, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  /** Sends the request again, to another server than {@code avoid} when there is one. */
+  private boolean resend(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid, byte[] body) {
+    clientRequest.removeAttribute(UNSENT);
     Lease next = null;
     for (int tries = 0; tries < 4 && next == null; tries++) {
       Decision d = router.apply(clientRequest).join();
       if (!(d instanceof Decision.Forward f)) {
         return false;
       }
-      if (f.lease().server() == failed && tries < 3) {
+      if (avoid != null && f.lease().server() == avoid && tries < 3) {
         // redispatch: prefer another server while one is available
         f.lease().release();
         continue;

@@ -65,7 +65,8 @@ class RetryIT {
   void retriesZeroLetsTheFailureThrough() throws Exception {
     start("  retries 0");
 
-    assertThat(send(4, "GET")).contains(502).contains(200);
+    // HAProxy's answer when it cannot connect: 503
+    assertThat(send(4, "GET")).contains(503).contains(200);
   }
 
   @Test
@@ -85,7 +86,47 @@ class RetryIT {
           .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
-    assertThat(statuses).contains(502);
+    assertThat(statuses).contains(503);
+  }
+
+  private HttpResponse<String> sticky(String cookie) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/"))
+        .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aStickyClientIsRetriedOnItsOwnServerAfterAPauseAndWithoutRedispatchGets503() throws Exception {
+    live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
+    lb = BalancerServer.start(TestConfigs.www("", "  retries 2\n  timeout connect 200ms\n  cookie SRV insert\n"
+        + "  server dead 127.0.0.1:%d cookie d\n  server live 127.0.0.1:%d cookie l\n".formatted(deadPort(), live.port())));
+
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = sticky("SRV=d");
+    long took = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.body()).contains("No server is available to handle this request.");
+    // two retries of the same server, each after min(timeout connect, 1 s)
+    assertThat(took).isGreaterThanOrEqualTo(400);
+    assertThat(lb.balancer().server("app", "live").orElseThrow().totalRequests()).isZero();
+  }
+
+  @Test
+  void optionRedispatchSendsTheLastRetryOfAStickyClientElsewhereWithANewCookie() throws Exception {
+    live = WebApp.start("127.0.0.1", 0, "live", new PrintStream(OutputStream.nullOutputStream()));
+    lb = BalancerServer.start(TestConfigs.www("", "  retries 2\n  option redispatch\n  timeout connect 200ms\n"
+        + "  cookie SRV insert\n  server dead 127.0.0.1:%d cookie d\n  server live 127.0.0.1:%d cookie l\n"
+            .formatted(deadPort(), live.port())));
+
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = sticky("SRV=d");
+    long took = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-served-by")).contains("live");
+    assertThat(r.headers().firstValue("set-cookie")).contains("SRV=l; path=/");
+    // the first retry waited on the same server; the last one moved at once
+    assertThat(took).isGreaterThanOrEqualTo(200);
   }
 
   @Test

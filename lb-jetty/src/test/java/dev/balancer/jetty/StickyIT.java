@@ -72,10 +72,4 @@ class StickyIT {
     assertThat(servedBy(moved)).isEqualTo("webapp2");
     assertThat(moved.headers().firstValue("set-cookie")).contains("SRV=w2; path=/; HttpOnly");
   }
-
-  @Test
-  void indirectHidesThePersistenceCookieFromTheServer() {
-    assertThat(BalancerServlet.stripCookie("a=1; SRV=c2; b=2", "SRV")).isEqualTo("a=1; b=2");
-    assertThat(BalancerServlet.stripCookie("SRV=c2", "SRV")).isEmpty();
-  }
 }

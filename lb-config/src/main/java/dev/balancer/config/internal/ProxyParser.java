@@ -477,12 +477,8 @@ final class ProxyParser {
     }
     p.cookie = Optional.of(new CookieSettings(args.get(0), mode, indirect, nocache, postonly, preserve, httponly,
         secure, domains, maxidle, maxlife, dynamic, attrs, at));
-    if (mode != CookieSettings.Mode.INSERT) {
-      parser.warning(at, "'cookie " + args.get(0) + " " + mode.name().toLowerCase(Locale.ROOT)
-          + "' is not supported yet: requests that carry the cookie stick to their server, but responses are not rewritten");
-    }
-    if (maxidle.isPresent() || maxlife.isPresent() || preserve || dynamic) {
-      parser.warning(at, "'cookie' options maxidle, maxlife, preserve and dynamic are not supported yet; ignored");
+    if (dynamic) {
+      parser.warning(at, "'cookie ... dynamic' is not supported yet; ignored: servers without a 'cookie' value get none");
     }
   }
 
