@@ -144,6 +144,26 @@ class RolloutIT {
   }
 
   @Test
+  void twoSecondRequestsInFlightWhenAReloadRemovesTheirServerCompleteWith200() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> slow = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      slow.add(client.sendAsync(HttpRequest.newBuilder(uri("/?delay=2000")).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    await().atMost(Duration.ofSeconds(2))
+        .until(() -> lb.server().balancer().server("app", "webapp1").orElseThrow().inFlight() == 2);
+
+    // webapp1 leaves the file altogether
+    rewrite(config("", "").replaceAll("(?m)^  server webapp1 .*\n", ""));
+    await().atMost(Duration.ofSeconds(3)).until(() -> lb.server().balancer().server("app", "webapp1").isEmpty());
+    assertThat(servedBy(get("/"))).isEqualTo("webapp2");
+
+    for (CompletableFuture<HttpResponse<String>> f : slow) {
+      assertThat(f.get().statusCode()).isEqualTo(200);
+    }
+    assertThat(slow.stream().map(f -> servedBy(f.join()))).containsExactlyInAnyOrder("webapp1", "webapp1", "webapp2", "webapp2");
+  }
+
+  @Test
   void fileWithErrorsIsRejectedAndTheOldConfigKeepsServing() throws Exception {
     rewrite(config("wieght 3", ""));
 

@@ -172,6 +172,7 @@ class ZeroDowntimeIT {
     Files.writeString(cfg, a);
     lb.reloader().reload();
     int threadsAfterFirst = ManagementFactory.getThreadMXBean().getThreadCount();
+    long heapAfterFirst = heapAfterGc();
 
     for (int i = 0; i < 100; i++) {
       Files.writeString(cfg, i % 2 == 0 ? b : a);
@@ -189,5 +190,13 @@ class ZeroDowntimeIT {
     // pools grow and shrink with the load (a few tens of threads); a leak per reload would add a
     // hundred or more
     assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsAfterFirst + 30);
+    // the same for memory: 100 configurations kept alive would hold far more than this
+    assertThat(heapAfterGc()).isLessThanOrEqualTo(heapAfterFirst + 32L * 1024 * 1024);
+  }
+
+  /** Heap in use after a full collection. */
+  private static long heapAfterGc() {
+    ManagementFactory.getMemoryMXBean().gc();
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 }
