@@ -143,7 +143,8 @@ public final class Balancer implements AutoCloseable {
   }
 
   /**
-   * Routes a request that arrived on a frontend: to its default backend, then to a server of it.
+   * Routes a request that arrived on a frontend: to the backend of its first matching {@code
+   * use_backend} rule, else its default backend, then to a server of it.
    * With no backend or no usable server the decision is HAProxy's 503. The future completes at
    * once unless every server is at its {@code maxconn}: then the request waits in the backend
    * queue (see {@link #decide}).
@@ -152,7 +153,8 @@ public final class Balancer implements AutoCloseable {
     Objects.requireNonNull(frontend, "frontend");
     Objects.requireNonNull(request, "request");
     Snapshot s = current.get();
-    String backend = s.routes.get(frontend);
+    Router router = s.routes.get(frontend);
+    String backend = router == null ? null : router.backend(request);
     return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER) : pick(s, backend, request);
   }
 
@@ -212,9 +214,9 @@ public final class Balancer implements AutoCloseable {
   }
 
   private Snapshot build(Config config, Map<String, BackendServer> carried, long generation) {
-    Map<String, String> routes = new HashMap<>();
+    Map<String, Router> routes = new HashMap<>();
     for (Frontend fe : config.frontends()) {
-      fe.defaultBackend().ifPresent(b -> routes.put(fe.name(), b));
+      routes.put(fe.name(), Router.of(fe));
     }
     Map<String, BackendRuntime> backends = new LinkedHashMap<>();
     for (Backend be : config.backends()) {
@@ -240,11 +242,11 @@ public final class Balancer implements AutoCloseable {
   /** One configuration in force: immutable but for the servers' counters and selectors. */
   private static final class Snapshot {
     final Config config;
-    final Map<String, String> routes;
+    final Map<String, Router> routes;
     final Map<String, BackendRuntime> backends;
     final long generation;
 
-    Snapshot(Config config, Map<String, String> routes, Map<String, BackendRuntime> backends, long generation) {
+    Snapshot(Config config, Map<String, Router> routes, Map<String, BackendRuntime> backends, long generation) {
       this.config = config;
       this.routes = routes;
       this.backends = backends;

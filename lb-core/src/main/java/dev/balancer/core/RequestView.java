@@ -26,6 +26,26 @@ public interface RequestView {
   /** The value of a cookie sent by the client. */
   Optional<String> cookie(String name);
 
+  /** Every value of a header, one per line it was sent on, in order. */
+  default java.util.List<String> headers(String name) {
+    return header(name).map(java.util.List::of).orElse(java.util.List.of());
+  }
+
+  /** The request target as the client wrote it: the path and query, or an absolute URI. */
+  default String target() {
+    return path() + query().map(q -> "?" + q).orElse("");
+  }
+
+  /** The protocol version, e.g. {@code HTTP/1.1}. */
+  default String version() {
+    return "HTTP/1.1";
+  }
+
+  /** The local port the request came in on, or 0 when unknown. */
+  default int localPort() {
+    return 0;
+  }
+
   /** A request with only a method and a path, from 127.0.0.1 (for code and tests). */
   static RequestView of(String method, String path) {
     return of("127.0.0.1", method, path, java.util.Map.of());

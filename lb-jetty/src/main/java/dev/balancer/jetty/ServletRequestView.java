@@ -58,4 +58,29 @@ final class ServletRequestView implements RequestView {
     }
     return Optional.empty();
   }
+
+  @Override
+  public java.util.List<String> headers(String name) {
+    return java.util.Collections.list(request.getHeaders(name));
+  }
+
+  @Override
+  public String target() {
+    // what the client wrote: an absolute URI stays absolute
+    if (request instanceof org.eclipse.jetty.ee10.servlet.ServletApiRequest api) {
+      org.eclipse.jetty.http.HttpURI uri = api.getRequest().getHttpURI();
+      return uri.isAbsolute() && !uri.getPathQuery().equals(request.getRequestURI()) ? uri.asString() : uri.getPathQuery();
+    }
+    return RequestView.super.target();
+  }
+
+  @Override
+  public String version() {
+    return request.getProtocol();
+  }
+
+  @Override
+  public int localPort() {
+    return request.getLocalPort();
+  }
 }

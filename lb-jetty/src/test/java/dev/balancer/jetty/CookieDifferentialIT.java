@@ -67,8 +67,8 @@ class CookieDifferentialIT {
       new String[] {"SRV=c2|AAAAA|AAAAA"},
       new String[] {"SRV=c2"});
 
-  @BeforeEach
-  void backends() throws IOException {
+  /** Skips (outside CI) or fails (CI=true) when haproxy is absent. */
+  static void requireHaproxy() {
     boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
         .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
     if (!present) {
@@ -77,6 +77,11 @@ class CookieDifferentialIT {
       }
       Assumptions.abort("haproxy is not installed (apt-get install -y haproxy): it is the oracle of this test");
     }
+  }
+
+  @BeforeEach
+  void backends() throws IOException {
+    requireHaproxy();
     for (String name : List.of("s1", "s2")) {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
       server.createContext("/", exchange -> {
@@ -148,7 +153,7 @@ class CookieDifferentialIT {
     Files.writeString(cfg, config(cookieLine, haproxyPort));
     haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    awaitListening(haproxyPort);
+    awaitListening(haproxy, haproxyPort, dir.resolve("haproxy.log"));
     ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(cookieLine, 0)).orThrow());
 
     List<String> theirs = play(haproxyPort);
@@ -197,7 +202,8 @@ class CookieDifferentialIT {
     return new String(out);
   }
 
-  private static int freePort() {
+  /** A free port below the ephemeral range. */
+  static int freePort() {
     for (int attempt = 0; attempt < 100; attempt++) {
       int p = 20000 + ThreadLocalRandom.current().nextInt(12000);
       try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
@@ -209,10 +215,11 @@ class CookieDifferentialIT {
     throw new IllegalStateException("no free port");
   }
 
-  private void awaitListening(int port) {
+  /** Waits until haproxy listens on {@code port}; fails with its log if it exits. */
+  static void awaitListening(Process haproxy, int port, Path log) {
     Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
       if (!haproxy.isAlive()) {
-        fail("haproxy exited: " + Files.readString(dir.resolve("haproxy.log")));
+        fail("haproxy exited: " + Files.readString(log));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 200);

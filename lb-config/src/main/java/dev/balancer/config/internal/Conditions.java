@@ -13,6 +13,22 @@ import java.util.Optional;
 /** ACL bodies and {@code if}/{@code unless} conditions, checked as HAProxy checks them. */
 final class Conditions {
 
+  /** The fetches Balancer evaluates (lb-core's {@code Acls}); an ACL on another never matches. */
+  static final java.util.Set<String> EVALUATED = java.util.Set.of("path", "path_beg", "path_end", "path_sub", "path_dir",
+      "path_dom", "path_reg", "path_len", "url", "url_beg", "url_end", "url_sub", "url_dir", "url_dom", "url_reg",
+      "url_len", "url_param", "urlp", "urlp_beg", "urlp_end", "urlp_sub", "urlp_reg", "hdr", "hdr_beg", "hdr_end",
+      "hdr_sub", "hdr_dir", "hdr_dom", "hdr_reg", "hdr_len", "hdr_cnt", "hdr_val", "req.hdr", "req.fhdr", "req.hdr_cnt",
+      "req.fhdr_cnt", "req.hdr_val", "req.cook", "req.cookie", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg",
+      "cook_cnt", "req.cook_cnt", "method", "meth", "src", "dst_port", "req.ver", "req_ver", "req.proto_http",
+      "req_proto_http", "always_true", "always_false", "base", "base_beg", "base_end", "base_sub", "base_reg", "query",
+      "req.len", "req_len", "ssl_fc", "wait_end", "req.rdp_cookie_cnt");
+
+  private final Parser parser;
+
+  Conditions(Parser parser) {
+    this.parser = parser;
+  }
+
   /**
    * Parses {@code FETCH[(ARGS)] [FLAGS] [VALUES]} for an ACL named {@code name} (empty for an
    * anonymous one).
@@ -37,6 +53,9 @@ final class Conditions {
     if (!Keywords.isFetch(fetch)) {
       String hint = Suggestions.closest(fetch, Keywords.FETCHES).map(s -> "; did you mean '" + s + "' maybe ?").orElse("");
       throw new Bad(aclError(name) + "unknown fetch method '" + fetch + "' in ACL expression '" + expr + "'" + hint + ".");
+    }
+    if (!EVALUATED.contains(fetch)) {
+      parser.warning(at, "fetch '" + fetch + "' is not supported yet: the ACL using it never matches");
     }
     List<String> flags = new ArrayList<>();
     int i = 1;

@@ -50,7 +50,7 @@ final class ProxyParser {
 
   ProxyParser(Parser parser) {
     this.parser = parser;
-    this.conditions = new Conditions();
+    this.conditions = new Conditions(parser);
     this.servers = new ServerParser(parser, this);
   }
 
@@ -313,8 +313,10 @@ final class ProxyParser {
     boolean dynamic = name.contains("%[");
     UseBackendRule rule = new UseBackendRule(name, dynamic, cond, at);
     if (p.hasFrontendCap()) {
+      if (dynamic) {
+        parser.warning(at, "'use_backend' with a backend name computed per request is not supported yet; ignored");
+      }
       p.useBackends.add(rule);
-      unsupported(at, "use_backend");
     } else {
       parser.warning(at, "'use_backend' ignored because backend '" + p.name + "' has no frontend capability.");
       if (!dynamic) {

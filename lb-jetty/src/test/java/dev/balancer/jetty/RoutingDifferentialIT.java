@@ -1,0 +1,193 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.balancer.config.ConfigLoader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code use_backend} rules and ACLs against the real HAProxy: the same config and the same raw
+ * requests through HAProxy and through us, over real sockets; every request must reach the same
+ * backend (or get the same status). The requests include HAProxy's traps: {@code hdr(host)} does
+ * not match {@code host:80}, {@code path_beg} is case-sensitive unless {@code -i}, {@code hdr_dom}
+ * matches a whole dotted word.
+ */
+class RoutingDifferentialIT {
+
+  @TempDir
+  Path dir;
+
+  private final Map<String, HttpServer> backends = new LinkedHashMap<>();
+  private Process haproxy;
+  private BalancerServer ours;
+
+  private static final String RULES = """
+        acl is_admin path_beg /admin
+        acl is_api path_beg -i /api/
+        acl api_host hdr(host) -i api.example.com
+        acl is_static path_end .css .js .png
+        acl local src 127.0.0.0/8
+        acl has_token url_param(token) -m found
+        acl img path_reg ^/img/[0-9]+\\.jpg$
+        acl docs path_dir docs
+        acl example hdr_dom(host) example.org
+        acl beta_cookie req.cook(beta) 1
+        acl curl hdr_sub(user-agent) -i curl
+        acl high_port dst_port 1024:65535
+        acl v2 hdr_beg(x-version) v2
+        acl two_forwards hdr_cnt(x-forwarded-for) gt 1
+        acl json hdr(accept) -m sub json
+        use_backend admin if is_admin local
+        use_backend api if is_api || api_host
+        use_backend static if is_static !METH_POST
+        use_backend static if img
+        use_backend api if v2 METH_GET
+        use_backend beta if beta_cookie
+        use_backend beta if has_token docs
+        use_backend beta if example curl
+        use_backend api if HTTP_1.0
+        use_backend beta if two_forwards
+        use_backend static if { path_sub -i /assets/ } high_port
+        use_backend api if json
+        use_backend admin unless { method GET HEAD POST PUT DELETE }
+        default_backend web
+      """;
+
+  /** Raw requests, each sent alone on a new connection. */
+  private static final List<String> REQUESTS = List.of(
+      "GET /admin/x HTTP/1.1\r\nHost: a\r\n",
+      "GET /Admin HTTP/1.1\r\nHost: a\r\n",
+      "GET /API/v1 HTTP/1.1\r\nHost: a\r\n",
+      "GET / HTTP/1.1\r\nHost: api.example.com\r\n",
+      "GET / HTTP/1.1\r\nHost: API.Example.COM\r\n",
+      "GET / HTTP/1.1\r\nHost: api.example.com:80\r\n",
+      "GET /site.css HTTP/1.1\r\nHost: a\r\n",
+      "POST /site.css HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n",
+      "GET /img/12.jpg HTTP/1.1\r\nHost: a\r\n",
+      "GET /img/x.jpg HTTP/1.1\r\nHost: a\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Version: v2.1\r\n",
+      "HEAD / HTTP/1.1\r\nHost: a\r\nX-Version: v2\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nX-Version: v2\r\nContent-Length: 0\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: beta=1\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: a=2; beta=1\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: beta=12\r\n",
+      "GET /docs/index.html?token=abc HTTP/1.1\r\nHost: a\r\n",
+      "GET /docs/index.html?a=1&token HTTP/1.1\r\nHost: a\r\n",
+      "GET /docsx/index.html?token=abc HTTP/1.1\r\nHost: a\r\n",
+      "GET / HTTP/1.1\r\nHost: www.example.org\r\nUser-Agent: curl/8.1\r\n",
+      "GET / HTTP/1.1\r\nHost: example.org.evil\r\nUser-Agent: CURL\r\n",
+      "GET / HTTP/1.1\r\nHost: notexample.org\r\nUser-Agent: curl\r\n",
+      "GET /x HTTP/1.0\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\n",
+      "GET /x/Assets/app.js HTTP/1.1\r\nHost: a\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nAccept: text/html, application/json\r\n",
+      "OPTIONS / HTTP/1.1\r\nHost: a\r\n",
+      "GET /plain HTTP/1.1\r\nHost: a\r\n");
+
+  @BeforeEach
+  void start() throws IOException {
+    CookieDifferentialIT.requireHaproxy();
+    for (String name : List.of("admin", "api", "static", "beta", "web")) {
+      HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+      server.createContext("/", exchange -> {
+        exchange.getResponseHeaders().add("X-Server", name);
+        exchange.sendResponseHeaders(200, -1);
+        exchange.close();
+      });
+      server.start();
+      backends.put(name, server);
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (haproxy != null) {
+      haproxy.destroy();
+      haproxy.waitFor();
+    }
+    if (ours != null) {
+      ours.close();
+    }
+    backends.values().forEach(b -> b.stop(0));
+  }
+
+  private String config(int port) {
+    StringBuilder b = new StringBuilder("""
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+        frontend www
+          bind 127.0.0.1:%d
+        """.formatted(port)).append(RULES);
+    backends.forEach((name, server) -> b.append("backend ").append(name).append("\n  server ").append(name)
+        .append(" 127.0.0.1:").append(server.getAddress().getPort()).append('\n'));
+    return b.toString();
+  }
+
+  @Test
+  void everyRequestReachesTheBackendHaproxyChooses() throws Exception {
+    int port = CookieDifferentialIT.freePort();
+    Path cfg = dir.resolve("haproxy.cfg");
+    Files.writeString(cfg, config(port));
+    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = CookieDifferentialIT.freePort();
+    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort)).orThrow());
+
+    List<String> theirs = new ArrayList<>();
+    List<String> mine = new ArrayList<>();
+    for (String r : REQUESTS) {
+      theirs.add(r.lines().findFirst().orElseThrow() + " -> " + send(port, r));
+      mine.add(r.lines().findFirst().orElseThrow() + " -> " + send(ourPort, r));
+    }
+
+    assertThat(mine).containsExactlyElementsOf(theirs);
+    // the test means something only if the rules sent requests to every backend
+    assertThat(String.join("\n", theirs)).contains("admin", "api", "static", "beta", "web");
+  }
+
+  /** Sends one raw request; returns the status and the backend that answered. */
+  static String send(int port, String head) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buf = new byte[4096];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        out.write(buf, 0, n);
+        if (out.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) {
+          break;
+        }
+      }
+      String response = out.toString(StandardCharsets.ISO_8859_1);
+      String status = response.isEmpty() ? "<closed>" : response.substring(0, response.indexOf("\r\n")).split(" ")[1];
+      String server = response.lines().filter(l -> l.toLowerCase().startsWith("x-server:")).map(l -> l.substring(9).trim())
+          .findFirst().orElse("-");
+      return status + " " + server;
+    }
+  }
+}
