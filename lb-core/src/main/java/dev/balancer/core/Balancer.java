@@ -154,8 +154,58 @@ public final class Balancer implements AutoCloseable {
     Objects.requireNonNull(request, "request");
     Snapshot s = current.get();
     Router router = s.routes.get(frontend);
-    String backend = router == null ? null : router.backend(request);
-    return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER) : pick(s, backend, request);
+    if (router == null) {
+      return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+    }
+    // HAProxy's order: the frontend's http-request rules, use_backend, the backend's rules
+    EditableRequest req = EditableRequest.of(request);
+    HttpRules frontendRules = s.frontendRules.getOrDefault(frontend, HttpRules.NONE);
+    Decision.Respond answer = frontendRules.onRequest(req);
+    if (answer != null) {
+      return CompletableFuture.completedFuture(answer);
+    }
+    String backend = router.backend(req);
+    return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER)
+        : forBackend(s, backend, req, frontendRules);
+  }
+
+  /** The backend's rules, {@code option forwardfor}, then a server; the lease carries the header edits. */
+  private static CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
+    HttpRules backendRules = s.backendRules.getOrDefault(backend, HttpRules.NONE);
+    Decision.Respond answer = backendRules.onRequest(req);
+    if (answer != null) {
+      return CompletableFuture.completedFuture(answer);
+    }
+    if (frontendRules.hasForwardFor()) {
+      frontendRules.forwardFor(req);
+    } else {
+      backendRules.forwardFor(req);
+    }
+    List<HeaderEdit> edits = req.edits();
+    boolean responseRules = backendRules.hasResponseRules() || frontendRules.hasResponseRules();
+    CompletableFuture<Decision> picked = pick(s, backend, req);
+    if (edits.isEmpty() && !responseRules) {
+      return picked;
+    }
+    CompletableFuture<Decision> out = picked.thenApply(d -> {
+      if (d instanceof Decision.Forward f) {
+        // HAProxy runs the backend's http-response rules, then the frontend's
+        f.lease().headerRules(edits, responseRules ? () -> {
+          RequestView after = req.afterForwarding();
+          List<HeaderEdit> all = new ArrayList<>(backendRules.onResponse(after));
+          all.addAll(frontendRules.onResponse(after));
+          return all;
+        } : List::of);
+      }
+      return d;
+    });
+    // a caller that gives up waiting in the queue gives up its place too
+    out.whenComplete((d, e) -> {
+      if (out.isCancelled()) {
+        picked.cancel(false);
+      }
+    });
+    return out;
   }
 
   /**
@@ -170,7 +220,7 @@ public final class Balancer implements AutoCloseable {
   public CompletableFuture<Decision> decideForBackendAsync(String backend, RequestView request) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(request, "request");
-    return pick(current.get(), backend, request);
+    return forBackend(current.get(), backend, EditableRequest.of(request), HttpRules.NONE);
   }
 
   /** As {@link #decideForBackendAsync}, waiting on the calling thread while queued. */
@@ -215,8 +265,16 @@ public final class Balancer implements AutoCloseable {
 
   private Snapshot build(Config config, Map<String, BackendServer> carried, long generation) {
     Map<String, Router> routes = new HashMap<>();
+    Map<String, HttpRules> frontendRules = new HashMap<>();
     for (Frontend fe : config.frontends()) {
       routes.put(fe.name(), Router.of(fe));
+      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(),
+          fe.options().forwardFor()));
+    }
+    Map<String, HttpRules> backendRules = new HashMap<>();
+    for (Backend be : config.backends()) {
+      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(),
+          be.options().forwardFor()));
     }
     Map<String, BackendRuntime> backends = new LinkedHashMap<>();
     for (Backend be : config.backends()) {
@@ -232,7 +290,7 @@ public final class Balancer implements AutoCloseable {
       }
       backends.put(be.name(), new BackendRuntime(be, servers, random, scheduler));
     }
-    return new Snapshot(config, Map.copyOf(routes), backends, generation);
+    return new Snapshot(config, Map.copyOf(routes), Map.copyOf(frontendRules), Map.copyOf(backendRules), backends, generation);
   }
 
   private static String identity(String backend, Server srv) {
@@ -243,12 +301,17 @@ public final class Balancer implements AutoCloseable {
   private static final class Snapshot {
     final Config config;
     final Map<String, Router> routes;
+    final Map<String, HttpRules> frontendRules;
+    final Map<String, HttpRules> backendRules;
     final Map<String, BackendRuntime> backends;
     final long generation;
 
-    Snapshot(Config config, Map<String, Router> routes, Map<String, BackendRuntime> backends, long generation) {
+    Snapshot(Config config, Map<String, Router> routes, Map<String, HttpRules> frontendRules,
+        Map<String, HttpRules> backendRules, Map<String, BackendRuntime> backends, long generation) {
       this.config = config;
       this.routes = routes;
+      this.frontendRules = frontendRules;
+      this.backendRules = backendRules;
       this.backends = backends;
       this.generation = generation;
     }

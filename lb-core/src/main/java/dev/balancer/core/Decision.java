@@ -1,5 +1,9 @@
 package dev.balancer.core;
 
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
 /** What to do with one request, as decided by {@link Balancer#decide}. */
 public sealed interface Decision {
 
@@ -11,16 +15,56 @@ public sealed interface Decision {
    *
    * @param status the HTTP status, e.g. 503
    * @param reason the reason phrase
-   * @param body the HTML body HAProxy would send
+   * @param body the body
+   * @param headers the response's own headers, in order ({@code content-length} is the proxy's)
+   * @param errorPage whether this is one of HAProxy's error pages, sent with {@code cache-control:
+   *     no-cache} and {@code content-type: text/html} instead of headers of its own
    */
-  record Respond(int status, String reason, String body) implements Decision {
+  record Respond(int status, String reason, String body, List<Map.Entry<String, String>> headers, boolean errorPage)
+      implements Decision {
+
+    public Respond {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(body, "body");
+      headers = List.copyOf(headers);
+    }
+
+    /** An answer with HAProxy's error-page headers. */
+    public Respond(int status, String reason, String body) {
+      this(status, reason, body, List.of(), true);
+    }
 
     /** HAProxy's answer when no server can take the request. */
-    public static final Respond NO_SERVER = new Respond(503, "Service Unavailable",
-        "<html><body><h1>503 Service Unavailable</h1>\n"
-            + "No server is available to handle this request.\n</body></html>\n");
+    public static final Respond NO_SERVER = errorPage(503);
 
     /** HAProxy's answer when a request waited in the queue longer than {@code timeout queue}. */
-    public static final Respond QUEUE_TIMEOUT = new Respond(503, "Service Unavailable", NO_SERVER.body());
+    public static final Respond QUEUE_TIMEOUT = errorPage(503);
+
+    /** HAProxy 2.6's own page for a status it can answer with (deny_status, errors), as it writes it. */
+    public static Respond errorPage(int status) {
+      String[] rm = switch (status) {
+        case 200 -> new String[] {"OK", "Service ready."};
+        case 400 -> new String[] {"Bad request", "Your browser sent an invalid request."};
+        case 401 -> new String[] {"Unauthorized", "You need a valid user and password to access this content."};
+        case 403 -> new String[] {"Forbidden", "Request forbidden by administrative rules."};
+        case 404 -> new String[] {"Not Found", "The resource could not be found."};
+        case 405 -> new String[] {"Method Not Allowed",
+            "A request was made of a resource using a request method not supported by that resource"};
+        case 407 -> new String[] {"Unauthorized", "You need a valid user and password to access this content."};
+        case 408 -> new String[] {"Request Time-out", "Your browser didn't send a complete request in time."};
+        case 410 -> new String[] {"Gone", "The resource is no longer available and will not be available again."};
+        case 413 -> new String[] {"Payload Too Large", "The request entity exceeds the maximum allowed."};
+        case 425 -> new String[] {"Too Early", "Your browser sent early data."};
+        case 429 -> new String[] {"Too Many Requests", "You have sent too many requests in a given amount of time."};
+        case 500 -> new String[] {"Internal Server Error", "An internal server error occurred."};
+        case 501 -> new String[] {"Not Implemented",
+            ".The server does not support the functionality required to fulfill the request."};
+        case 502 -> new String[] {"Bad Gateway", "The server returned an invalid or incomplete response."};
+        case 503 -> new String[] {"Service Unavailable", "No server is available to handle this request."};
+        case 504 -> new String[] {"Gateway Time-out", "The server didn't respond in time."};
+        default -> new String[] {"Error", "An error occurred."};
+      };
+      return new Respond(status, rm[0], "<html><body><h1>" + status + " " + rm[0] + "</h1>\n" + rm[1] + "\n</body></html>\n");
+    }
   }
 }

@@ -55,6 +55,27 @@ public final class Lease implements AutoCloseable {
     abort.run();
   }
 
+  private volatile java.util.List<HeaderEdit> requestEdits = java.util.List.of();
+  private volatile java.util.function.Supplier<java.util.List<HeaderEdit>> responseEdits = java.util.List::of;
+
+  void headerRules(java.util.List<HeaderEdit> requestEdits, java.util.function.Supplier<java.util.List<HeaderEdit>> responseEdits) {
+    this.requestEdits = java.util.List.copyOf(requestEdits);
+    this.responseEdits = responseEdits;
+  }
+
+  /**
+   * What the {@code http-request} rules and {@code option forwardfor} change in the request the
+   * server receives, in order.
+   */
+  public java.util.List<HeaderEdit> requestHeaderEdits() {
+    return requestEdits;
+  }
+
+  /** What the {@code http-response} rules change in the response the client receives, in order. */
+  public java.util.List<HeaderEdit> responseHeaderEdits() {
+    return responseEdits.get();
+  }
+
   private volatile Persistence.CookieAction cookies;
 
   void cookies(Persistence.CookieAction cookies) {

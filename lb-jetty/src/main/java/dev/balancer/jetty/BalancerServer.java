@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -74,6 +75,9 @@ public final class BalancerServer implements AutoCloseable {
     this.server = new Server(pool);
     server.setStopTimeout(config.global().hardStopAfter().orElse(STOP_TIMEOUT).toMillis());
     httpConfig.setSendServerVersion(false);
+    // a bare LF as line end is how requests get smuggled past proxies that read lines differently
+    httpConfig.setHttpCompliance(HttpCompliance.RFC9110.without("RFC9110_STRICT_LF",
+        HttpCompliance.Violation.LF_HEADER_TERMINATION, HttpCompliance.Violation.LF_CHUNK_TERMINATION));
     httpConfig.setSendDateHeader(false);
     this.servlet = BalancerServlet.byConnector(balancer);
     ServletContextHandler context = new ServletContextHandler("/");

@@ -3,6 +3,7 @@ package dev.balancer.jetty;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
+import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
 import dev.balancer.core.Outcome;
 import jakarta.servlet.AsyncEvent;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -115,6 +117,12 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
       throws ServletException, IOException {
+    if ("CONNECT".equals(clientRequest.getMethod())) {
+      // a proxy for the configured servers only: no tunnel to wherever the client names
+      proxyResponse.setHeader("connection", "close");
+      respond(proxyResponse, Decision.Respond.errorPage(405));
+      return;
+    }
     if (clientRequest.getAttribute(DECISION) == null) {
       CompletableFuture<Decision> decision = router.apply(clientRequest);
       if (!decision.isDone()) {
@@ -259,14 +267,21 @@ public class BalancerServlet extends AsyncProxyServlet {
     try {
       byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
       response.setStatus(answer.status());
-      response.setHeader("cache-control", "no-cache");
-      response.setContentType("text/html");
+      if (answer.errorPage()) {
+        response.setHeader("cache-control", "no-cache");
+        response.setContentType("text/html");
+      } else {
+        for (Map.Entry<String, String> h : answer.headers()) {
+          response.addHeader(h.getKey(), h.getValue());
+        }
+      }
       response.setContentLength(body.length);
       response.getOutputStream().write(body);
     } catch (IOException e) {
       // the client went away; nothing to tell it
     }
   }
+
 
   @Override
   protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
@@ -275,6 +290,18 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (host != null) {
       // HAProxy forwards Host as the client sent it
       proxyRequest.headers(h -> h.put(HttpHeader.HOST, host));
+    }
+    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && !lease.requestHeaderEdits().isEmpty()) {
+      // http-request set-header|add-header|del-header and option forwardfor, in order
+      proxyRequest.headers(h -> {
+        for (HeaderEdit e : lease.requestHeaderEdits()) {
+          switch (e.kind()) {
+            case SET -> h.put(e.name(), e.value());
+            case ADD -> h.add(e.name(), e.value());
+            case DEL -> h.remove(e.name());
+          }
+        }
+      });
     }
     if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.hasCookiePersistence()) {
       proxyRequest.headers(h -> {
@@ -313,7 +340,8 @@ public class BalancerServlet extends AsyncProxyServlet {
         connectionTokens.add(t.trim().toLowerCase(java.util.Locale.ROOT));
       }
     }
-    Lease lease = clientRequest.getAttribute(LEASE) instanceof Lease l && l.hasCookiePersistence() ? l : null;
+    Lease leased = clientRequest.getAttribute(LEASE) instanceof Lease l ? l : null;
+    Lease lease = leased != null && leased.hasCookiePersistence() ? leased : null;
     Set<String> seen = new HashSet<>();
     for (HttpField f : headers) {
       String name = f.getLowerCaseName();
@@ -336,6 +364,16 @@ public class BalancerServlet extends AsyncProxyServlet {
       if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
         // cookie ... nocache: a response carrying our cookie must not be cached by a shared cache
         proxyResponse.addHeader("cache-control", "private");
+      }
+    }
+    if (leased != null) {
+      // http-response set-header|add-header|del-header, the backend's then the frontend's
+      for (HeaderEdit e : leased.responseHeaderEdits()) {
+        switch (e.kind()) {
+          case SET -> proxyResponse.setHeader(e.name(), e.value());
+          case ADD -> proxyResponse.addHeader(e.name(), e.value());
+          case DEL -> proxyResponse.setHeader(e.name(), null);
+        }
       }
     }
   }

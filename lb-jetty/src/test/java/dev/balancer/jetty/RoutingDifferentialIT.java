@@ -110,7 +110,15 @@ class RoutingDifferentialIT {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
       server.createContext("/", exchange -> {
         exchange.getResponseHeaders().add("X-Server", name);
-        exchange.sendResponseHeaders(200, -1);
+        exchange.getResponseHeaders().add("X-Drop", "1");
+        exchange.getResponseHeaders().add("X-Keep", "1");
+        StringBuilder seen = new StringBuilder();
+        for (String h : List.of("x-set", "x-add", "user-agent", "x-forwarded-for", "x-client", "x-tag")) {
+          seen.append(h).append('=').append(exchange.getRequestHeaders().get(h)).append('\n');
+        }
+        byte[] body = seen.toString().getBytes(StandardCharsets.ISO_8859_1);
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
         exchange.close();
       });
       server.start();
@@ -131,6 +139,10 @@ class RoutingDifferentialIT {
   }
 
   private String config(int port) {
+    return config(port, RULES);
+  }
+
+  private String config(int port, String rules) {
     StringBuilder b = new StringBuilder("""
         defaults
           mode http
@@ -139,7 +151,7 @@ class RoutingDifferentialIT {
           timeout server 5s
         frontend www
           bind 127.0.0.1:%d
-        """.formatted(port)).append(RULES);
+        """.formatted(port)).append(rules);
     backends.forEach((name, server) -> b.append("backend ").append(name).append("\n  server ").append(name)
         .append(" 127.0.0.1:").append(server.getAddress().getPort()).append('\n'));
     return b.toString();
@@ -166,6 +178,88 @@ class RoutingDifferentialIT {
     assertThat(mine).containsExactlyElementsOf(theirs);
     // the test means something only if the rules sent requests to every backend
     assertThat(String.join("\n", theirs)).contains("admin", "api", "static", "beta", "web");
+  }
+
+  private static final String HTTP_RULES = """
+        option forwardfor except 10.0.0.0/8
+        acl tagged req.hdr(x-tag) -m found
+        http-request deny if { path_beg /deny }
+        http-request deny deny_status 429 if { path_beg /slow }
+        http-request return status 201 content-type text/plain string "created\\n" hdr X-A b if { path_beg /ret }
+        http-request return if { path_beg /empty }
+        http-request return content-type text/plain lf-string "you are %[src] on %[req.hdr(host),lower]" if { path /lf }
+        http-request redirect location /new code 301 if { path_beg /old }
+        http-request redirect prefix /v2 if { path_beg /p/ }
+        http-request redirect scheme https if { path_beg /s/ }
+        http-request redirect location /q drop-query if { path_beg /q1 }
+        http-request set-header X-Set first
+        http-request set-header X-Set second if { path_beg /twice }
+        http-request add-header X-Add "a b"
+        http-request add-header X-Add again if { path_beg /twice }
+        http-request set-header X-Client %[src]
+        http-request del-header User-Agent if { path_beg /anon }
+        http-request set-header X-Tag seen if tagged
+        http-request allow if { path_beg /allowed }
+        http-request deny if { path_beg /allowed/but }
+        http-response set-header X-Resp 1
+        http-response del-header X-Drop
+        http-response add-header X-Tagged yes if tagged
+        default_backend web
+      """;
+
+  @Test
+  void httpRulesAnswerAndRewriteAsHaproxyDoes() throws Exception {
+    int port = CookieDifferentialIT.freePort();
+    Path cfg = dir.resolve("haproxy.cfg");
+    Files.writeString(cfg, config(port, HTTP_RULES));
+    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = CookieDifferentialIT.freePort();
+    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, HTTP_RULES)).orThrow());
+    List<String> requests = List.of(
+        "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: t/1\r\n",
+        "GET /deny HTTP/1.1\r\nHost: a\r\n",
+        "GET /slow HTTP/1.1\r\nHost: a\r\n",
+        "GET /ret HTTP/1.1\r\nHost: a\r\n",
+        "GET /empty HTTP/1.1\r\nHost: a\r\n",
+        "GET /lf HTTP/1.1\r\nHost: WWW.Example.COM\r\n",
+        "GET /old?x=1 HTTP/1.1\r\nHost: a\r\n",
+        "GET /p/x?y=1 HTTP/1.1\r\nHost: a\r\n",
+        "GET /s/z?k=v HTTP/1.1\r\nHost: example.com\r\n",
+        "GET /q1?drop=1 HTTP/1.1\r\nHost: a\r\n",
+        "GET /twice HTTP/1.1\r\nHost: a\r\nX-Set: client\r\nX-Add: client\r\n",
+        "GET /anon HTTP/1.1\r\nHost: a\r\nUser-Agent: secret\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Tag: 1\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 9.9.9.9\r\n",
+        "GET /allowed/but HTTP/1.1\r\nHost: a\r\n",
+        "GET /deny/again HTTP/1.1\r\nHost: a\r\nX-Tag: 1\r\n");
+
+    for (String r : requests) {
+      assertThat(full(ourPort, r)).as(r).isEqualTo(full(port, r));
+    }
+  }
+
+  /** Status, the headers rules touch and the body of one raw request's answer. */
+  private static String full(int port, String head) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      int split = response.indexOf("\r\n\r\n");
+      String[] lines = response.substring(0, split).split("\r\n");
+      StringBuilder b = new StringBuilder(lines[0].split(" ")[1]);
+      List<String> kept = new ArrayList<>();
+      for (int i = 1; i < lines.length; i++) {
+        String name = lines[i].substring(0, lines[i].indexOf(':')).toLowerCase();
+        if (List.of("location", "content-type", "cache-control", "x-a", "x-resp", "x-drop", "x-keep", "x-tagged",
+            "content-length", "x-server").contains(name)) {
+          kept.add(name + ":" + lines[i].substring(lines[i].indexOf(':') + 1).trim());
+        }
+      }
+      java.util.Collections.sort(kept);
+      return b.append(' ').append(kept).append('\n').append(response.substring(split + 4)).toString();
+    }
   }
 
   /** Sends one raw request; returns the status and the backend that answered. */

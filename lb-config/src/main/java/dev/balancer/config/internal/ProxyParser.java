@@ -604,7 +604,12 @@ final class ProxyParser {
         : Optional.of(conditions.parse(p, at, kw + " " + action, args.subList(cond, args.size())));
     HttpRule rule = new HttpRule(phase, action, actionArgs, typed, condition, at);
     (phase == HttpRule.Phase.REQUEST ? p.requestRules : p.responseRules).add(rule);
-    unsupported(at, kw + " " + base);
+    boolean applied = phase == HttpRule.Phase.REQUEST
+        ? Set.of("allow", "deny", "return", "redirect", "set-header", "add-header", "del-header").contains(base)
+        : Set.of("allow", "set-header", "add-header", "del-header").contains(base);
+    if (!applied) {
+      unsupported(at, kw + " " + base);
+    }
   }
 
   private void httpCheck(ProxyBuilder p, Location at, List<String> args) {

@@ -100,6 +100,31 @@ public final class Acls {
     return r -> lines.stream().anyMatch(p -> p.test(r));
   }
 
+  /**
+   * The first sample of a fetch expression, as a log-format's {@code %[...]} uses it: {@code src},
+   * {@code req.hdr(host)}, {@code path,lower}; empty when the fetch gives none.
+   */
+  public static String sample(String expression, RequestView r) {
+    String[] parts = expression.split(",");
+    String f = parts[0].trim();
+    String arg = "";
+    int paren = f.indexOf('(');
+    if (paren > 0 && f.endsWith(")")) {
+      arg = f.substring(paren + 1, f.length() - 1);
+      f = f.substring(0, paren);
+    }
+    List<String> samples = fetch(f, arg).samples(r);
+    String v = samples.isEmpty() ? "" : samples.get(samples.size() - 1);
+    for (int i = 1; i < parts.length; i++) {
+      switch (parts[i].trim()) {
+        case "lower" -> v = v.toLowerCase(Locale.ROOT);
+        case "upper" -> v = v.toUpperCase(Locale.ROOT);
+        default -> { }
+      }
+    }
+    return v;
+  }
+
   /** One ACL line. */
   public static Predicate<RequestView> compile(Acl acl) {
     String fetch = acl.fetch();
