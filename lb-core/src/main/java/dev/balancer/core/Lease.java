@@ -82,6 +82,12 @@ public final class Lease implements AutoCloseable {
     this.cookies = cookies;
   }
 
+  /** Characters 3 and 4 of HAProxy's termination state for this request's cookie, {@code --} without one. */
+  public String cookieLogFlags() {
+    Persistence.CookieAction c = cookies;
+    return c == null ? "--" : c.logFlags();
+  }
+
   /** Whether the client's cookie chose this server (then retries follow {@code option redispatch}). */
   public boolean isPersistent() {
     Persistence.CookieAction c = cookies;

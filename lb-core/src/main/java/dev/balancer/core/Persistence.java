@@ -163,6 +163,19 @@ final class Persistence {
       return c.nocache();
     }
 
+    /** What the last {@link #responseCookies} did, as HAProxy's log writes it (4th termination character). */
+    private volatile char responseFlag = 'N';
+
+    /**
+     * Characters 3 and 4 of HAProxy's termination state: the request's cookie (N none, V valid, E
+     * expired, I invalid or for another server) and what the response did with it (N nothing, I
+     * inserted, U updated, P preserved, R rewritten, D deleted).
+     */
+    String logFlags() {
+      char req = !sent.present ? 'N' : stuck() ? 'V' : sent.expired ? 'E' : 'I';
+      return "" + req + responseFlag;
+    }
+
     /** The client's cookie named the server it got. */
     boolean stuck() {
       return sent.valid() && serverValue.filter(sent.value::equals).isPresent();
@@ -222,9 +235,15 @@ final class Persistence {
           }
         }
       }
+      char flag = serverSetOurs ? (c.mode() == CookieSettings.Mode.INSERT ? (c.preserve() ? 'P' : 'N') : 'R') : 'N';
       if (c.mode() == CookieSettings.Mode.INSERT && !(serverSetOurs && c.preserve()) && (!c.postonly() || post)) {
-        inserted().ifPresent(out::add);
+        Optional<String> ins = inserted();
+        if (ins.isPresent()) {
+          out.add(ins.get());
+          flag = ins.get().startsWith(c.name() + "=;") ? 'D' : stuck() ? 'U' : 'I';
+        }
       }
+      responseFlag = flag;
       return out;
     }
 

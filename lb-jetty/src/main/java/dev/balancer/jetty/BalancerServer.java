@@ -68,7 +68,7 @@ public final class BalancerServer implements AutoCloseable {
     }
   }
 
-  private BalancerServer(Config config) {
+  private BalancerServer(Config config, java.util.function.Consumer<String> accessLog) {
     this.balancer = Balancer.create(config);
     QueuedThreadPool pool = new QueuedThreadPool();
     pool.setName("balancer");
@@ -85,7 +85,12 @@ public final class BalancerServer implements AutoCloseable {
     holder.setAsyncSupported(true);
     context.addServlet(holder, "/*");
     server.setHandler(new GracefulHandler(context));
+    server.setRequestLog(new AccessLog(balancer, accessLog));
   }
+
+  /** Where access-log lines go when embedded: the SLF4J logger {@code dev.balancer.access}, at INFO. */
+  static final java.util.function.Consumer<String> SLF4J_ACCESS_LOG =
+      org.slf4j.LoggerFactory.getLogger("dev.balancer.access")::info;
 
   /**
    * Starts a balancer serving the configuration: binds every frontend's addresses.
@@ -93,8 +98,17 @@ public final class BalancerServer implements AutoCloseable {
    * @throws Exception when an address cannot be bound; nothing is left running then
    */
   public static BalancerServer start(Config config) throws Exception {
+    return start(config, SLF4J_ACCESS_LOG);
+  }
+
+  /**
+   * As {@link #start(Config)}, writing the access log ({@code option httplog} frontends) to {@code
+   * accessLog}: the command line passes standard output, as HAProxy's {@code log stdout} does.
+   */
+  public static BalancerServer start(Config config, java.util.function.Consumer<String> accessLog) throws Exception {
     Objects.requireNonNull(config, "config");
-    BalancerServer s = new BalancerServer(config);
+    Objects.requireNonNull(accessLog, "accessLog");
+    BalancerServer s = new BalancerServer(config, accessLog);
     try {
       s.server.start();
       s.servlet.setConnectTimeout(connectTimeout(config));

@@ -61,10 +61,13 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   private final transient Balancer balancer;
   private final transient Function<HttpServletRequest, CompletableFuture<Decision>> router;
+  private final transient Function<HttpServletRequest, String> frontendOf;
 
-  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, CompletableFuture<Decision>> router) {
+  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, CompletableFuture<Decision>> router,
+      Function<HttpServletRequest, String> frontendOf) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
     this.router = router;
+    this.frontendOf = frontendOf;
   }
 
   /**
@@ -72,19 +75,20 @@ public class BalancerServlet extends AsyncProxyServlet {
    * connector that accepted it. {@link BalancerServer} names its connectors after frontends.
    */
   public static BalancerServlet byConnector(Balancer balancer) {
-    return new BalancerServlet(balancer, r -> balancer.decideAsync(connectorName(r), new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideAsync(connectorName(r), new ServletRequestView(r)),
+        BalancerServlet::connectorName);
   }
 
   /** A servlet that sends every request through the named frontend's rules. */
   public static BalancerServlet forFrontend(Balancer balancer, String frontend) {
     Objects.requireNonNull(frontend, "frontend");
-    return new BalancerServlet(balancer, r -> balancer.decideAsync(frontend, new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideAsync(frontend, new ServletRequestView(r)), r -> frontend);
   }
 
   /** A servlet that balances every request over the named backend's servers. */
   public static BalancerServlet forBackend(Balancer balancer, String backend) {
     Objects.requireNonNull(backend, "backend");
-    return new BalancerServlet(balancer, r -> balancer.decideForBackendAsync(backend, new ServletRequestView(r)));
+    return new BalancerServlet(balancer, r -> balancer.decideForBackendAsync(backend, new ServletRequestView(r)), r -> null);
   }
 
   /** The balancer this servlet asks. */
@@ -117,6 +121,12 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
       throws ServletException, IOException {
+    if (clientRequest.getAttribute(AccessLog.FRONTEND) == null) {
+      String frontend = frontendOf.apply(clientRequest);
+      if (frontend != null) {
+        clientRequest.setAttribute(AccessLog.FRONTEND, frontend);
+      }
+    }
     if ("CONNECT".equals(clientRequest.getMethod())) {
       // a proxy for the configured servers only: no tunnel to wherever the client names
       proxyResponse.setHeader("connection", "close");
@@ -196,12 +206,26 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (decision == null) {
       decision = router.apply(clientRequest).join();
     }
+    logDecision(clientRequest, decision);
     if (decision instanceof Decision.Forward forward) {
       clientRequest.setAttribute(LEASE, forward.lease());
       return target(clientRequest, forward.lease().server());
     }
     clientRequest.setAttribute(REFUSAL, decision);
     return null;
+  }
+
+  /** What the access log says of a decision: where the request went, or how it ended. */
+  private static void logDecision(HttpServletRequest clientRequest, Decision decision) {
+    clientRequest.setAttribute(AccessLog.DECIDED, System.nanoTime());
+    if (decision instanceof Decision.Forward forward) {
+      clientRequest.setAttribute(AccessLog.BACKEND, forward.lease().server().backend());
+      clientRequest.setAttribute(AccessLog.SERVER, forward.lease().server().name());
+    } else if (decision instanceof Decision.Respond answer) {
+      // no server could take it, the queue timed out, a rule denied it, a rule answered it
+      clientRequest.setAttribute(AccessLog.TERMINATION, answer == Decision.Respond.NO_SERVER ? "SC"
+          : answer == Decision.Respond.QUEUE_TIMEOUT ? "sQ" : answer.errorPage() ? "PR" : "LR");
+    }
   }
 
   private static String target(HttpServletRequest clientRequest, BackendServer server) {
@@ -333,6 +357,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse) {
+    clientRequest.setAttribute(AccessLog.HEADERS, System.nanoTime());
     HttpFields headers = serverResponse.getHeaders();
     Set<String> connectionTokens = new HashSet<>();
     for (HttpField f : headers.getFields(HttpHeader.CONNECTION)) {
@@ -358,6 +383,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (lease != null) {
       List<String> fromServer = headers.getFields(HttpHeader.SET_COOKIE).stream().map(HttpField::getValue).toList();
       List<String> toClient = lease.responseCookies(fromServer);
+      clientRequest.setAttribute(AccessLog.COOKIE_FLAGS, lease.cookieLogFlags());
       toClient.forEach(c -> proxyResponse.addHeader("set-cookie", c));
       boolean cacheable = headers.contains(HttpHeader.LAST_MODIFIED) || headers.contains(HttpHeader.ETAG)
           || headers.contains(HttpHeader.EXPIRES) || String.valueOf(headers.get(HttpHeader.CACHE_CONTROL)).contains("max-age");
@@ -392,6 +418,8 @@ public class BalancerServlet extends AsyncProxyServlet {
       // on-marked-down shutdown-sessions: the balancer may cut this request short
       lease.onAbort(() -> proxyRequest.abort(new java.io.IOException("server marked down")));
     }
+    clientRequest.setAttribute(AccessLog.SENT, System.nanoTime());
+    proxyRequest.onRequestBegin(r -> clientRequest.setAttribute(AccessLog.BEGUN, System.nanoTime()));
     super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
   }
 
@@ -417,6 +445,8 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failedLease, failure)) {
       return;
     }
+    clientRequest.setAttribute(AccessLog.TERMINATION, outcome == Outcome.TIMEOUT ? "sH"
+        : connectFailure(failure) ? "SC" : proxyResponse.isCommitted() ? "SD" : "SH");
     fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
   }
 
@@ -482,6 +512,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     }
     int attempt = attempts + 1;
     clientRequest.setAttribute(ATTEMPTS, attempt);
+    clientRequest.setAttribute(AccessLog.RETRIES, attempt);
     if (!failedLease.isPersistent()) {
       return resend(clientRequest, proxyResponse, failed, body);
     }

@@ -54,7 +54,7 @@ public final class StandaloneBalancer implements AutoCloseable {
     for (Diagnostic d : loaded.warnings()) {
       LOG.warn("{}", d);
     }
-    BalancerServer server = BalancerServer.start(loaded.orThrow());
+    BalancerServer server = BalancerServer.start(loaded.orThrow(), System.out::println);
     try {
       ConfigReloader reloader = new ConfigReloader(files, server);
       FileWatcher watcher = new FileWatcher(files, reloader::reload, pollInterval, digest);

@@ -1,0 +1,102 @@
+package dev.balancer.jetty;
+
+import dev.balancer.config.model.Frontend;
+import dev.balancer.core.Balancer;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.RequestLog;
+import org.eclipse.jetty.server.Response;
+
+/**
+ * HAProxy's {@code option httplog} line, one per request of a frontend that asks for it
+ * (reference §8):
+ *
+ * <pre>%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r</pre>
+ *
+ * for example {@code 127.0.0.1:58750 [26/Nov/2026:00:19:36.736] www app/web1 0/0/0/1/1 200 1170 - -
+ * ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"}. {@code %B} counts the body bytes sent to the client
+ * (HAProxy counts the headers too); {@code %Tc} is the time to get a connection to the server,
+ * 0 for a pooled one. The proxy servlet leaves the request's story in its attributes.
+ */
+final class AccessLog implements RequestLog {
+
+  static final String FRONTEND = AccessLog.class.getName() + ".frontend";
+  static final String BACKEND = AccessLog.class.getName() + ".backend";
+  static final String SERVER = AccessLog.class.getName() + ".server";
+  static final String DECIDED = AccessLog.class.getName() + ".decided";
+  static final String SENT = AccessLog.class.getName() + ".sent";
+  static final String BEGUN = AccessLog.class.getName() + ".begun";
+  static final String HEADERS = AccessLog.class.getName() + ".headers";
+  static final String TERMINATION = AccessLog.class.getName() + ".termination";
+  static final String COOKIE_FLAGS = AccessLog.class.getName() + ".cookieFlags";
+  static final String RETRIES = AccessLog.class.getName() + ".retries";
+
+  private static final DateTimeFormatter DATE =
+      DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
+
+  private final Balancer balancer;
+  private final Consumer<String> sink;
+
+  AccessLog(Balancer balancer, Consumer<String> sink) {
+    this.balancer = balancer;
+    this.sink = sink;
+  }
+
+  @Override
+  public void log(Request request, Response response) {
+    if (!(request.getAttribute(FRONTEND) instanceof String frontend) || !logs(frontend)) {
+      return;
+    }
+    sink.accept(line(request, response, frontend));
+  }
+
+  private boolean logs(String frontend) {
+    return balancer.config().frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
+        .map(Frontend::options).map(o -> o.enabled("httplog")).orElse(false);
+  }
+
+  private String line(Request request, Response response, String frontend) {
+    long begin = request.getBeginNanoTime();
+    long now = System.nanoTime();
+    long headers = request.getHeadersNanoTime();
+    Instant start = Instant.now().minusNanos(now - begin);
+    String backend = request.getAttribute(BACKEND) instanceof String b ? b : frontend;
+    String server = request.getAttribute(SERVER) instanceof String s ? s : "<NOSRV>";
+    long decided = nanos(request, DECIDED);
+    long sent = nanos(request, SENT);
+    long begun = nanos(request, BEGUN);
+    long answered = nanos(request, HEADERS);
+    String tr = ms(begin, headers);
+    String tw = decided < 0 ? "-1" : ms(headers, decided);
+    String tc = sent < 0 || begun < 0 ? "-1" : ms(sent, begun);
+    String tResp = begun < 0 || answered < 0 ? "-1" : ms(begun, answered);
+    String ta = ms(begin, now);
+    String termination = request.getAttribute(TERMINATION) instanceof String t ? t : "--";
+    String cookies = request.getAttribute(COOKIE_FLAGS) instanceof String c ? c : "--";
+    int retries = request.getAttribute(RETRIES) instanceof Integer n ? n : 0;
+    int beConn = balancer.servers(backend).stream().mapToInt(s -> s.inFlight()).sum();
+    int srvConn = balancer.server(backend, server).map(s -> s.inFlight()).orElse(0);
+    var uri = request.getHttpURI();
+    String target = uri.getPathQuery() == null ? "/" : uri.getPathQuery();
+    return request.getConnectionMetaData().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a
+        ? a.getAddress().getHostAddress() + ":" + a.getPort() + " [" + DATE.format(start) + "] " + frontend + " "
+            + backend + "/" + server + " " + tr + "/" + tw + "/" + tc + "/" + tResp + "/" + ta + " "
+            + response.getStatus() + " " + Response.getContentBytesWritten(response) + " - - " + termination + cookies
+            + " " + beConn + "/" + beConn + "/" + beConn + "/" + srvConn + "/" + retries + " 0/" + balancer.queued(backend)
+            + " \"" + request.getMethod() + " " + target + " " + request.getConnectionMetaData().getProtocol() + "\""
+        : "";
+  }
+
+  private static long nanos(Request request, String attribute) {
+    return request.getAttribute(attribute) instanceof Long l ? l : -1;
+  }
+
+  private static String ms(long from, long to) {
+    return String.valueOf(Math.max(0, TimeUnit.NANOSECONDS.toMillis(to - from)));
+  }
+}

@@ -1,0 +1,106 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.balancer.config.ConfigLoader;
+import dev.balancer.webapp.WebApp;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code option httplog}: one line per request in HAProxy's format, over real sockets. */
+class AccessLogIT {
+
+  private WebApp app;
+  private BalancerServer lb;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeEach
+  void start() throws Exception {
+    app = WebApp.start("127.0.0.1", 0, "webapp1", new PrintStream(OutputStream.nullOutputStream()));
+    int dead;
+    try (ServerSocket s = new ServerSocket(0)) {
+      dead = s.getLocalPort();
+    }
+    lb = BalancerServer.start(ConfigLoader.parse("log.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+        frontend www
+          bind 127.0.0.1:0
+          option httplog
+          http-request deny if { path_beg /admin }
+          use_backend gone if { path_beg /gone }
+          default_backend app
+        frontend quiet
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          cookie SRV insert
+          server s1 127.0.0.1:%d cookie c1
+        backend gone
+          retries 0
+          server dead 127.0.0.1:%d
+        """.formatted(app.port(), dead)).orThrow(), lines::add);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    lb.close();
+    app.close();
+  }
+
+  private int get(String frontend, String path, String cookie) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port(frontend) + path));
+    if (cookie != null) {
+      b.header("Cookie", cookie);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private String line(int n) {
+    await().atMost(Duration.ofSeconds(5)).until(() -> lines.size() >= n);
+    return lines.get(n - 1);
+  }
+
+  private static final String HEAD = "^127\\.0\\.0\\.1:\\d+ \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] www ";
+
+  @Test
+  void eachRequestGetsHaproxysHttplogLine() throws Exception {
+    assertThat(get("www", "/?y=1", null)).isEqualTo(200);
+    assertThat(line(1)).matches(HEAD + "app/s1 \\d+/\\d+/\\d+/\\d+/\\d+ 200 \\d+ - - --NI \\d+/\\d+/\\d+/\\d+/0 0/0 "
+        + "\"GET /\\?y=1 HTTP/1\\.1\"$");
+
+    assertThat(get("www", "/", "SRV=c1")).isEqualTo(200);
+    assertThat(line(2)).contains(" app/s1 ").contains(" 200 ").contains(" --VN ");
+
+    assertThat(get("www", "/admin", null)).isEqualTo(403);
+    assertThat(line(3)).matches(HEAD + "www/<NOSRV> .* 403 \\d+ - - PR-- .*\"GET /admin HTTP/1\\.1\"$");
+
+    assertThat(get("www", "/gone", null)).isEqualTo(503);
+    assertThat(line(4)).matches(HEAD + "gone/dead .* 503 \\d+ - - SC-- .*\"GET /gone HTTP/1\\.1\"$");
+  }
+
+  @Test
+  void aFrontendWithoutHttplogLogsNothing() throws Exception {
+    assertThat(get("quiet", "/", null)).isEqualTo(200);
+    assertThat(get("www", "/", null)).isEqualTo(200);
+
+    assertThat(line(1)).contains(" www app/s1 ");
+    assertThat(lines).hasSize(1);
+  }
+}
