@@ -133,6 +133,10 @@ public class BalancerServlet extends AsyncProxyServlet {
       respond(proxyResponse, Decision.Respond.errorPage(405));
       return;
     }
+    if (Tunnel.isUpgrade(clientRequest)) {
+      tunnel(clientRequest, proxyResponse);
+      return;
+    }
     if (clientRequest.getAttribute(DECISION) == null) {
       CompletableFuture<Decision> decision = router.apply(clientRequest);
       if (!decision.isDone()) {
@@ -213,6 +217,39 @@ public class BalancerServlet extends AsyncProxyServlet {
     }
     clientRequest.setAttribute(REFUSAL, decision);
     return null;
+  }
+
+  /**
+   * A WebSocket or other {@code Upgrade} request: through {@link Tunnel}, which Jetty's proxy
+   * cannot do. A server that cannot be reached gets HAProxy's 503 page.
+   */
+  private void tunnel(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+    Decision decision = router.apply(clientRequest).join();
+    logDecision(clientRequest, decision);
+    if (!(decision instanceof Decision.Forward forward)) {
+      respond(proxyResponse, (Decision.Respond) decision);
+      return;
+    }
+    Lease lease = forward.lease();
+    var timeouts = lease.server().timeouts();
+    Duration connect = timeouts.connect().orElse(Duration.ofSeconds(5));
+    Duration idle = timeouts.get(dev.balancer.config.model.TimeoutKind.TUNNEL)
+        .or(() -> timeouts.server()).orElse(Duration.ofSeconds(30));
+    try {
+      Tunnel.open(clientRequest, proxyResponse, lease, connect, idle);
+      lease.report(Outcome.RESPONSE, proxyResponse.getStatus());
+    } catch (IOException | RuntimeException e) {
+      lease.report(Outcome.CONNECTION_ERROR, 0);
+      clientRequest.setAttribute(AccessLog.TERMINATION, "SC");
+      if (!proxyResponse.isCommitted()) {
+        proxyResponse.reset();
+        respond(proxyResponse, Decision.Respond.NO_SERVER);
+      }
+    } finally {
+      if (clientRequest.getAttribute(org.eclipse.jetty.server.HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) == null) {
+        lease.release(); // else the tunnel holds it until it closes
+      }
+    }
   }
 
   /** What the access log says of a decision: where the request went, or how it ended. */

@@ -1,0 +1,293 @@
+package dev.balancer.jetty;
+
+import dev.balancer.core.HeaderEdit;
+import dev.balancer.core.Lease;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.FutureCallback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * WebSocket and other {@code Upgrade} requests, which Jetty's proxy servlet cannot carry: the
+ * request head goes to the chosen server over a socket of its own; when the server answers {@code
+ * 101}, the client gets that answer and the client's connection becomes a byte tunnel to the
+ * server, both ways, until either side closes or stays silent for {@code timeout tunnel} (else
+ * {@code timeout client}/{@code server}), as in HAProxy. Any other answer is passed back as an
+ * ordinary response. The lease on the server is held while the tunnel lives.
+ *
+ * <p>Bytes from the server are read by one thread per tunnel; bytes from the client arrive through
+ * Jetty's selector.
+ */
+final class Tunnel {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
+  private static final Set<String> HOP_BY_HOP = Set.of("keep-alive", "proxy-connection", "te", "trailer",
+      "transfer-encoding", "proxy-authorization", "proxy-authenticate");
+
+  private Tunnel() {}
+
+  /** Whether the request asks to switch protocols ({@code Connection: upgrade} and {@code Upgrade}). */
+  static boolean isUpgrade(HttpServletRequest r) {
+    if (r.getHeader("upgrade") == null) {
+      return false;
+    }
+    for (String v : Collections.list(r.getHeaders("connection"))) {
+      for (String token : v.split(",")) {
+        if (token.trim().equalsIgnoreCase("upgrade")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Sends the upgrade request to the leased server and answers the client; returns normally when
+   * the answer is written (the tunnel, if any, then runs on its own).
+   */
+  static void open(HttpServletRequest request, HttpServletResponse response, Lease lease, Duration connectTimeout,
+      Duration idleTimeout) throws IOException {
+    Socket socket = new Socket();
+    boolean handedOver = false;
+    try {
+      socket.connect(new InetSocketAddress(lease.server().host(), lease.server().port()),
+          (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeout.toMillis()));
+      socket.getOutputStream().write(head(request, lease).getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      InputStream in = socket.getInputStream();
+      byte[] headBytes = readHead(in);
+      String[] lines = new String(headBytes, StandardCharsets.ISO_8859_1).split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      response.setStatus(status);
+      long contentLength = -1;
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        if (colon <= 0) {
+          continue;
+        }
+        String name = lines[i].substring(0, colon).trim();
+        String value = lines[i].substring(colon + 1).trim();
+        if (name.equalsIgnoreCase("content-length")) {
+          contentLength = Long.parseLong(value);
+        }
+        if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))
+            && (status == 101 || !name.equalsIgnoreCase("connection") && !name.equalsIgnoreCase("upgrade"))) {
+          response.addHeader(name, value);
+        }
+      }
+      if (status != 101) {
+        // an ordinary answer: its body, then the exchange is over
+        byte[] body = contentLength >= 0 ? in.readNBytes((int) Math.min(contentLength, Integer.MAX_VALUE)) : in.readAllBytes();
+        response.getOutputStream().write(body);
+        return;
+      }
+      EndPoint endPoint = ServletContextRequest.getServletContextRequest(request).getConnectionMetaData()
+          .getConnection().getEndPoint();
+      Executor executor = ServletContextRequest.getServletContextRequest(request).getComponents().getExecutor();
+      endPoint.setIdleTimeout(idleTimeout.toMillis());
+      request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new Pipe(endPoint, executor, socket, lease, idleTimeout));
+      handedOver = true;
+    } finally {
+      if (!handedOver) {
+        socket.close();
+      }
+    }
+  }
+
+  /** The request head as the server must see it: as the client sent it, with the rules' header edits. */
+  private static String head(HttpServletRequest r, Lease lease) {
+    StringBuilder b = new StringBuilder(r.getMethod()).append(' ').append(r.getRequestURI());
+    if (r.getQueryString() != null) {
+      b.append('?').append(r.getQueryString());
+    }
+    b.append(" HTTP/1.1\r\n");
+    List<String[]> headers = new ArrayList<>();
+    for (String name : Collections.list(r.getHeaderNames())) {
+      if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+        continue;
+      }
+      for (String value : Collections.list(r.getHeaders(name))) {
+        headers.add(new String[] {name, value});
+      }
+    }
+    for (HeaderEdit e : lease.requestHeaderEdits()) {
+      if (e.kind() != HeaderEdit.Kind.ADD) {
+        headers.removeIf(h -> h[0].equalsIgnoreCase(e.name()));
+      }
+      if (e.kind() != HeaderEdit.Kind.DEL) {
+        headers.add(new String[] {e.name(), e.value()});
+      }
+    }
+    for (String[] h : headers) {
+      b.append(h[0]).append(": ").append(h[1]).append("\r\n");
+    }
+    return b.append("\r\n").toString();
+  }
+
+  private static byte[] readHead(InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int c = in.read();
+      if (c < 0) {
+        throw new IOException("the server closed the connection before answering");
+      }
+      out.write(c);
+      matched = (c == '\r' && (matched == 0 || matched == 2)) || (c == '\n' && (matched == 1 || matched == 3)) ? matched + 1
+          : c == '\r' ? 1 : 0;
+      if (out.size() > 65536) {
+        throw new IOException("the server's answer head is too large");
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /** The upgraded client connection: bytes both ways between the client's endpoint and the server's socket. */
+  static final class Pipe extends AbstractConnection implements Connection.UpgradeTo {
+    private final Socket server;
+    private final Lease lease;
+    private final ByteBuffer fromClient = BufferUtil.allocate(16384);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** The last time bytes went either way: the tunnel times out only when both ways are silent. */
+    private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+    private final long idleNanos;
+
+    Pipe(EndPoint endPoint, Executor executor, Socket server, Lease lease, Duration idle) {
+      super(endPoint, executor);
+      this.server = server;
+      this.lease = lease;
+      this.idleNanos = idle.toNanos();
+    }
+
+    private boolean idle() {
+      return System.nanoTime() - lastActivity.get() >= idleNanos;
+    }
+
+    @Override
+    public void onUpgradeTo(ByteBuffer buffered) {
+      // bytes the client sent right after its request head, already read by the HTTP parser
+      if (BufferUtil.hasContent(buffered)) {
+        try {
+          server.getOutputStream().write(BufferUtil.toArray(buffered));
+        } catch (IOException e) {
+          close("writing to the server: " + e.getMessage());
+        }
+      }
+    }
+
+    @Override
+    public void onOpen() {
+      super.onOpen();
+      Thread t = new Thread(this::serverToClient, "tunnel-" + lease.server().backend() + "-" + lease.server().name());
+      t.setDaemon(true);
+      t.start();
+      fillInterested();
+    }
+
+    /** Client to server: whatever Jetty's selector says is readable. */
+    @Override
+    public void onFillable() {
+      try {
+        while (true) {
+          BufferUtil.clear(fromClient);
+          int n = getEndPoint().fill(fromClient);
+          if (n < 0) {
+            close("client closed");
+            return;
+          }
+          if (n == 0) {
+            fillInterested();
+            return;
+          }
+          lastActivity.set(System.nanoTime());
+          server.getOutputStream().write(fromClient.array(), fromClient.arrayOffset() + fromClient.position(), n);
+        }
+      } catch (IOException e) {
+        close("client to server: " + e.getMessage());
+      }
+    }
+
+    /** Server to client: a blocking read loop on the tunnel's own thread. */
+    private void serverToClient() {
+      byte[] buf = new byte[16384];
+      try {
+        InputStream in = server.getInputStream();
+        while (true) {
+          int n;
+          try {
+            n = in.read(buf);
+          } catch (java.net.SocketTimeoutException quiet) {
+            if (idle()) {
+              close("timeout tunnel");
+              return;
+            }
+            continue;
+          }
+          if (n < 0) {
+            break;
+          }
+          lastActivity.set(System.nanoTime());
+          FutureCallback written = new FutureCallback();
+          getEndPoint().write(written, ByteBuffer.wrap(buf, 0, n));
+          written.get();
+        }
+        close("server closed");
+      } catch (Exception e) {
+        close("server to client: " + e.getMessage());
+      }
+    }
+
+    @Override
+    protected boolean onReadTimeout(TimeoutException timeout) {
+      if (!idle()) {
+        return false; // the server side was busy: keep the tunnel
+      }
+      close("timeout tunnel");
+      return true;
+    }
+
+    private void close(String why) {
+      if (closed.compareAndSet(false, true)) {
+        LOG.debug("tunnel to {}/{} closed: {}", lease.server().backend(), lease.server().name(), why);
+        try {
+          server.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+        getEndPoint().close();
+        lease.release();
+      }
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+      close(cause == null ? "closed" : cause.toString());
+      super.onClose(cause);
+    }
+  }
+}

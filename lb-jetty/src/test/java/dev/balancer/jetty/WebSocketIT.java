@@ -1,0 +1,274 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.balancer.config.ConfigLoader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WebSocket through the balancer, over real sockets: a real WebSocket echo server (RFC 6455
+ * handshake and frames, written here) behind it, the JDK's WebSocket client in front.
+ */
+class WebSocketIT {
+
+  private ServerSocket echo;
+  private final List<String> handshakes = new CopyOnWriteArrayList<>();
+  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private BalancerServer lb;
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() throws Exception {
+    echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(() -> {
+      while (!echo.isClosed()) {
+        try {
+          Socket s = echo.accept();
+          sockets.add(s);
+          Thread t = new Thread(() -> serve(s));
+          t.setDaemon(true);
+          t.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  private void startBalancer(String extra) throws Exception {
+    lb = BalancerServer.start(ConfigLoader.parse("ws.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+        %s
+        frontend www
+          bind 127.0.0.1:0
+          option forwardfor
+          default_backend app
+        backend app
+          server ws1 127.0.0.1:%d
+        """.formatted(extra, echo.getLocalPort())).orThrow());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (lb != null) {
+      lb.close();
+    }
+    echo.close();
+    for (Socket s : sockets) {
+      s.close();
+    }
+  }
+
+  /** The echo server: the handshake, then every text frame back with "echo: " in front. */
+  private void serve(Socket s) {
+    try {
+      InputStream in = s.getInputStream();
+      OutputStream out = s.getOutputStream();
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+        int c = in.read();
+        if (c < 0) {
+          return;
+        }
+        head.write(c);
+      }
+      String request = head.toString(StandardCharsets.ISO_8859_1);
+      handshakes.add(request);
+      if (request.startsWith("GET /forbidden")) {
+        out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno".getBytes(StandardCharsets.ISO_8859_1));
+        s.close();
+        return;
+      }
+      String key = request.lines().filter(l -> l.toLowerCase().startsWith("sec-websocket-key:"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
+      String accept = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
+          .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.ISO_8859_1)));
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      ByteArrayOutputStream message = new ByteArrayOutputStream();
+      int messageOpcode = 1;
+      while (true) {
+        int b0 = in.read();
+        int b1 = in.read();
+        if (b0 < 0 || b1 < 0) {
+          return;
+        }
+        int opcode = b0 & 0x0f;
+        long len = b1 & 0x7f;
+        if (len == 126) {
+          len = (in.read() << 8) | in.read();
+        } else if (len == 127) {
+          len = 0;
+          for (int i = 0; i < 8; i++) {
+            len = (len << 8) | in.read();
+          }
+        }
+        byte[] mask = in.readNBytes(4);
+        byte[] payload = in.readNBytes((int) len);
+        for (int i = 0; i < payload.length; i++) {
+          payload[i] ^= mask[i % 4];
+        }
+        if (opcode == 8) {
+          out.write(new byte[] {(byte) 0x88, 0});
+          out.flush();
+          s.close();
+          return;
+        }
+        if (opcode == 9) {
+          out.write(new byte[] {(byte) 0x8a, 0});
+          out.flush();
+          continue;
+        }
+        // a message may come in fragments: echo it whole, once its last frame is in
+        if (opcode != 0) {
+          messageOpcode = opcode;
+          message.reset();
+        }
+        message.write(payload);
+        if ((b0 & 0x80) == 0) {
+          continue;
+        }
+        opcode = messageOpcode;
+        payload = message.toByteArray();
+        byte[] reply = opcode == 1 ? ("echo: " + new String(payload, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)
+            : payload;
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        frame.write(0x80 | opcode);
+        if (reply.length < 126) {
+          frame.write(reply.length);
+        } else if (reply.length < 65536) {
+          frame.write(126);
+          frame.write(reply.length >> 8);
+          frame.write(reply.length & 0xff);
+        } else {
+          frame.write(127);
+          for (int i = 7; i >= 0; i--) {
+            frame.write((int) ((long) reply.length >> (8 * i)) & 0xff);
+          }
+        }
+        frame.write(reply);
+        out.write(frame.toByteArray());
+        out.flush();
+      }
+    } catch (Exception e) {
+      // the test is over or the connection was cut
+    }
+  }
+
+  /** Collects what the client receives. */
+  private static final class Collector implements WebSocket.Listener {
+    final LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    final AtomicBoolean closed = new AtomicBoolean();
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        messages.add(partial.toString());
+        partial.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed.set(true);
+      return null;
+    }
+
+    volatile Throwable error;
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      this.error = error;
+      closed.set(true);
+    }
+  }
+
+  private URI uri(String path) {
+    return URI.create("ws://127.0.0.1:" + lb.port("www") + path);
+  }
+
+  @Test
+  void messagesGoBothWaysThroughTheTunnel() throws Exception {
+    startBalancer("");
+    Collector c = new Collector();
+    WebSocket ws = client.newWebSocketBuilder().buildAsync(uri("/chat?room=1"), c).get(5, TimeUnit.SECONDS);
+
+    assertThat(lb.balancer().server("app", "ws1").orElseThrow().inFlight()).isEqualTo(1);
+    for (int i = 0; i < 20; i++) {
+      ws.sendText("hello " + i, true).get(5, TimeUnit.SECONDS);
+      assertThat(c.messages.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: hello " + i);
+    }
+    String big = "x".repeat(100_000);
+    assertThat(c.error).isNull();
+    ws.sendText(big, true).get(5, TimeUnit.SECONDS);
+    String back = c.messages.poll(5, TimeUnit.SECONDS);
+    // compared by size and content without printing 100 kB when it fails
+    assertThat(back).isNotNull();
+    assertThat(back.length()).isEqualTo(big.length() + 6);
+    assertThat(back.equals("echo: " + big)).isTrue();
+    assertThat(handshakes.get(0)).startsWith("GET /chat?room=1 HTTP/1.1\r\n").containsIgnoringCase("x-forwarded-for: 127.0.0.1")
+        .containsIgnoringCase("upgrade: websocket");
+
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+    // the tunnel ends with the connection, and with it the lease on the server
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
+  void aRefusedHandshakeIsPassedBackAsItIs() throws Exception {
+    startBalancer("");
+
+    assertThatThrownBy(() -> client.newWebSocketBuilder().buildAsync(uri("/forbidden"), new Collector()).get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
+        .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse().statusCode())
+            .isEqualTo(403));
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
+  void aSilentTunnelIsClosedAfterTimeoutTunnel() throws Exception {
+    startBalancer("  timeout tunnel 500ms");
+    Collector c = new Collector();
+    WebSocket ws = client.newWebSocketBuilder().buildAsync(uri("/chat"), c).get(5, TimeUnit.SECONDS);
+    ws.sendText("ping", true).get(5, TimeUnit.SECONDS);
+    assertThat(c.messages.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: ping");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> c.closed.get()
+        && lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+}
