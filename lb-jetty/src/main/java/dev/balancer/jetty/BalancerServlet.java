@@ -107,6 +107,8 @@ public class BalancerServlet extends AsyncProxyServlet {
     HttpClient client = super.createHttpClient();
     // HAProxy has no total request timeout; 'timeout server' is an idle timeout, set per request
     setTimeout(0);
+    // a body without a Content-Type is forwarded without one (Jetty would say application/octet-stream)
+    client.setDefaultRequestContentType(null);
     return client;
   }
 
@@ -289,7 +291,49 @@ public class BalancerServlet extends AsyncProxyServlet {
       clientRequest.setAttribute(BODY, body);
       return new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body);
     }
-    return super.proxyRequestContent(clientRequest, proxyResponse, proxyRequest);
+    return new SameContentType(super.proxyRequestContent(clientRequest, proxyResponse, proxyRequest),
+        clientRequest.getContentType());
+  }
+
+  /**
+   * The streamed body with the client's {@code Content-Type}, or none: Jetty's own streaming
+   * content would make a body without one {@code application/octet-stream}.
+   */
+  private record SameContentType(Request.Content content, String contentType) implements Request.Content {
+    @Override
+    public String getContentType() {
+      return contentType;
+    }
+
+    @Override
+    public long getLength() {
+      return content.getLength();
+    }
+
+    @Override
+    public org.eclipse.jetty.io.Content.Chunk read() {
+      return content.read();
+    }
+
+    @Override
+    public void demand(Runnable demandCallback) {
+      content.demand(demandCallback);
+    }
+
+    @Override
+    public void fail(Throwable failure) {
+      content.fail(failure);
+    }
+
+    @Override
+    public void fail(Throwable failure, boolean last) {
+      content.fail(failure, last);
+    }
+
+    @Override
+    public boolean rewind() {
+      return content.rewind();
+    }
   }
 
   /**
