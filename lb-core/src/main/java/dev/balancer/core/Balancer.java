@@ -181,8 +181,14 @@ public final class Balancer implements AutoCloseable {
     } else {
       backendRules.forwardFor(req);
     }
+    // connection modes: HAProxy closes the server side if either proxy says so, the client side
+    // only for the frontend's httpclose
+    if (frontendRules.serverClose || backendRules.serverClose) {
+      req.edit(new HeaderEdit(HeaderEdit.Kind.SET, "connection", "close"));
+    }
     List<HeaderEdit> edits = req.edits();
-    boolean responseRules = backendRules.hasResponseRules() || frontendRules.hasResponseRules();
+    boolean clientClose = frontendRules.clientClose;
+    boolean responseRules = clientClose || backendRules.hasResponseRules() || frontendRules.hasResponseRules();
     CompletableFuture<Decision> picked = pick(s, backend, req);
     if (edits.isEmpty() && !responseRules) {
       return picked;
@@ -194,6 +200,9 @@ public final class Balancer implements AutoCloseable {
           RequestView after = req.afterForwarding();
           List<HeaderEdit> all = new ArrayList<>(backendRules.onResponse(after));
           all.addAll(frontendRules.onResponse(after));
+          if (clientClose) {
+            all.add(new HeaderEdit(HeaderEdit.Kind.SET, "connection", "close"));
+          }
           return all;
         } : List::of);
       }
@@ -268,13 +277,11 @@ public final class Balancer implements AutoCloseable {
     Map<String, HttpRules> frontendRules = new HashMap<>();
     for (Frontend fe : config.frontends()) {
       routes.put(fe.name(), Router.of(fe));
-      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(),
-          fe.options().forwardFor()));
+      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(), fe.options()));
     }
     Map<String, HttpRules> backendRules = new HashMap<>();
     for (Backend be : config.backends()) {
-      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(),
-          be.options().forwardFor()));
+      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(), be.options()));
     }
     Map<String, BackendRuntime> backends = new LinkedHashMap<>();
     for (Backend be : config.backends()) {

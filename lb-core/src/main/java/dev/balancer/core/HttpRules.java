@@ -26,21 +26,30 @@ final class HttpRules {
 
   private record Rule(HttpAction action, Predicate<RequestView> when) {}
 
-  static final HttpRules NONE = new HttpRules(List.of(), List.of(), Optional.empty());
+  static final HttpRules NONE = new HttpRules(List.of(), List.of(), Optional.empty(), false, false);
 
   private final List<Rule> request;
   private final List<Rule> response;
   private final Optional<ForwardFor> forwardFor;
+  /** {@code option http-server-close} or {@code httpclose}: the server gets {@code connection: close}. */
+  final boolean serverClose;
+  /** {@code option httpclose}: the client's connection is closed after the response too. */
+  final boolean clientClose;
 
-  private HttpRules(List<Rule> request, List<Rule> response, Optional<ForwardFor> forwardFor) {
+  private HttpRules(List<Rule> request, List<Rule> response, Optional<ForwardFor> forwardFor, boolean serverClose,
+      boolean clientClose) {
     this.request = request;
     this.response = response;
     this.forwardFor = forwardFor;
+    this.serverClose = serverClose;
+    this.clientClose = clientClose;
   }
 
   static HttpRules of(List<HttpRule> requestRules, List<HttpRule> responseRules, List<Acl> acls,
-      Optional<ForwardFor> forwardFor) {
-    return new HttpRules(compile(requestRules, acls), compile(responseRules, acls), forwardFor);
+      dev.balancer.config.model.ProxyOptions options) {
+    boolean httpclose = options.enabled("httpclose");
+    return new HttpRules(compile(requestRules, acls), compile(responseRules, acls), options.forwardFor(),
+        httpclose || options.enabled("http-server-close"), httpclose);
   }
 
   private static List<Rule> compile(List<HttpRule> rules, List<Acl> acls) {

@@ -136,6 +136,9 @@ final class Tunnel {
       }
     }
     for (HeaderEdit e : lease.requestHeaderEdits()) {
+      if (e.name().equalsIgnoreCase("connection")) {
+        continue; // connection modes do not apply to a protocol switch
+      }
       if (e.kind() != HeaderEdit.Kind.ADD) {
         headers.removeIf(h -> h[0].equalsIgnoreCase(e.name()));
       }

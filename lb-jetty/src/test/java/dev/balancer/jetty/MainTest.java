@@ -50,12 +50,12 @@ class MainTest {
         frontend fe
           mode http
           bind 127.0.0.1:8080
-          option http-server-close
+          option http-ignore-probes
         """);
 
     assertThat(run("-c", "-f", cfg.toString())).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("[WARNING]", "config : parsing [" + cfg + ":4] : 'option http-server-close' is not supported yet; ignored")
+        .contains("[WARNING]", "config : parsing [" + cfg + ":4] : 'option http-ignore-probes' is not supported yet; ignored")
         .contains("Warnings were found.");
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("Configuration file is valid\n");
   }

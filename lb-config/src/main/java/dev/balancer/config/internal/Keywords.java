@@ -225,7 +225,7 @@ final class Keywords {
       "fall", "port", "addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up", "cookie");
 
   /** Options Balancer acts on. */
-  static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk", "persist", "redispatch", "forwardfor", "httplog", "dontlognull");
+  static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk", "persist", "redispatch", "forwardfor", "httplog", "dontlognull", "http-server-close", "httpclose", "http-keep-alive");
 
   /** Timeouts Balancer acts on. */
   static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue", "check", "tunnel");
