@@ -169,8 +169,27 @@ public final class Balancer implements AutoCloseable {
         : forBackend(s, backend, req, frontendRules);
   }
 
+  /**
+   * The answer for an error status, as the configuration wants it: the backend's {@code errorfile}
+   * for that status, else the frontend's, else HAProxy's own page.
+   *
+   * @param frontend the frontend the request came in on, or null
+   * @param backend the backend it was routed to, or null
+   */
+  public Decision.Respond errorPage(String frontend, String backend, int status) {
+    Config c = current.get().config;
+    java.util.function.Function<dev.balancer.config.model.ProxyOptions, String> file = o -> o.errorFiles().get(status);
+    String raw = backend == null ? null : c.backend(backend).map(b -> file.apply(b.options())).orElse(null);
+    if (raw == null && frontend != null) {
+      raw = c.frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
+          .map(f -> file.apply(f.options())).orElse(null);
+    }
+    return raw == null ? Decision.Respond.errorPage(status) : Decision.Respond.fromErrorFile(status, raw);
+  }
+
   /** The backend's rules, {@code option forwardfor}, then a server; the lease carries the header edits. */
   private static CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
+    req.routed(backend);
     HttpRules backendRules = s.backendRules.getOrDefault(backend, HttpRules.NONE);
     Decision.Respond answer = backendRules.onRequest(req);
     if (answer != null) {

@@ -40,6 +40,33 @@ public sealed interface Decision {
     /** HAProxy's answer when a request waited in the queue longer than {@code timeout queue}. */
     public static final Respond QUEUE_TIMEOUT = errorPage(503);
 
+    /**
+     * An {@code errorfile}: a whole HTTP response as written in the file (status line, headers,
+     * blank line, body), sent instead of HAProxy's page.
+     */
+    public static Respond fromErrorFile(int status, String raw) {
+      String text = raw.replace("\r\n", "\n");
+      int split = text.indexOf("\n\n");
+      String head = split < 0 ? text : text.substring(0, split);
+      String body = split < 0 ? "" : text.substring(split + 2);
+      String[] lines = head.split("\n");
+      String[] statusLine = lines[0].split(" ", 3);
+      int code = status;
+      try {
+        code = Integer.parseInt(statusLine[1]);
+      } catch (RuntimeException e) {
+        // HAProxy sends the file as it is; we keep the status it was meant for
+      }
+      java.util.List<Map.Entry<String, String>> headers = new java.util.ArrayList<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        if (colon > 0 && !lines[i].substring(0, colon).trim().equalsIgnoreCase("content-length")) {
+          headers.add(Map.entry(lines[i].substring(0, colon).trim(), lines[i].substring(colon + 1).trim()));
+        }
+      }
+      return new Respond(code, statusLine.length > 2 ? statusLine[2] : errorPage(code).reason(), body, headers, false);
+    }
+
     /** HAProxy 2.6's own page for a status it can answer with (deny_status, errors), as it writes it. */
     public static Respond errorPage(int status) {
       String[] rm = switch (status) {

@@ -152,4 +152,9 @@ final class EditableRequest implements RequestView {
   public int localPort() {
     return base.localPort();
   }
+
+  @Override
+  public void routed(String backend) {
+    base.routed(backend);
+  }
 }

@@ -41,6 +41,12 @@ public interface RequestView {
     return "HTTP/1.1";
   }
 
+  /**
+   * Told which backend the rules chose, before a server is looked for: a view may note it (the
+   * proxy uses it for that backend's {@code errorfile} and for its log line).
+   */
+  default void routed(String backend) {}
+
   /** The local port the request came in on, or 0 when unknown. */
   default int localPort() {
     return 0;

@@ -132,7 +132,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     if ("CONNECT".equals(clientRequest.getMethod())) {
       // a proxy for the configured servers only: no tunnel to wherever the client names
       proxyResponse.setHeader("connection", "close");
-      respond(proxyResponse, Decision.Respond.errorPage(405));
+      answer(clientRequest, proxyResponse, Decision.Respond.errorPage(405));
       return;
     }
     if (Tunnel.isUpgrade(clientRequest)) {
@@ -229,7 +229,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     Decision decision = router.apply(clientRequest).join();
     logDecision(clientRequest, decision);
     if (!(decision instanceof Decision.Forward forward)) {
-      respond(proxyResponse, (Decision.Respond) decision);
+      answer(clientRequest, proxyResponse, (Decision.Respond) decision);
       return;
     }
     Lease lease = forward.lease();
@@ -245,7 +245,7 @@ public class BalancerServlet extends AsyncProxyServlet {
       clientRequest.setAttribute(AccessLog.TERMINATION, "SC");
       if (!proxyResponse.isCommitted()) {
         proxyResponse.reset();
-        respond(proxyResponse, Decision.Respond.NO_SERVER);
+        answer(clientRequest, proxyResponse, Decision.Respond.NO_SERVER);
       }
     } finally {
       if (clientRequest.getAttribute(org.eclipse.jetty.server.HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) == null) {
@@ -365,7 +365,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
     Decision.Respond refusal = clientRequest.getAttribute(REFUSAL) instanceof Decision.Respond r
         ? r : Decision.Respond.NO_SERVER;
-    respond(proxyResponse, refusal);
+    answer(clientRequest, proxyResponse, refusal);
   }
 
   static void respond(HttpServletResponse response, Decision.Respond answer) {
@@ -532,19 +532,34 @@ public class BalancerServlet extends AsyncProxyServlet {
   }
 
   /**
-   * The answer to a request that could not be served: HAProxy's 503 page when no server could be
-   * reached (as HAProxy answers after its retries), else Jetty's 502/504.
+   * The answer to a request that could not be served, as HAProxy gives it: 503 when no server could
+   * be reached (after the retries), 504 when the server did not answer in time, 502 when its answer
+   * was cut or invalid; an {@code errorfile} replaces the page. Once the answer has begun, the
+   * connection is cut instead.
    */
   private void fail(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
       Throwable failure, Outcome outcome) {
-    if (outcome == Outcome.CONNECTION_ERROR && connectFailure(failure) && !proxyResponse.isCommitted()) {
-      respond(proxyResponse, Decision.Respond.NO_SERVER);
+    if (!proxyResponse.isCommitted()) {
+      int status = outcome == Outcome.CONNECTION_ERROR && connectFailure(failure) ? 503
+          : outcome == Outcome.TIMEOUT ? 504 : 502;
+      proxyResponse.resetBuffer();
+      answer(clientRequest, proxyResponse, Decision.Respond.errorPage(status));
       if (clientRequest.isAsyncStarted()) {
         clientRequest.getAsyncContext().complete();
       }
       return;
     }
     super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+  }
+
+  /** A local answer; an error page becomes the backend's or frontend's {@code errorfile} when there is one. */
+  private void answer(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Decision.Respond answer) {
+    if (answer.errorPage()) {
+      String frontend = clientRequest.getAttribute(AccessLog.FRONTEND) instanceof String f ? f : null;
+      String backend = clientRequest.getAttribute(AccessLog.BACKEND) instanceof String b ? b : null;
+      answer = balancer.errorPage(frontend, backend, answer.status());
+    }
+    respond(proxyResponse, answer);
   }
 
   private static boolean connectFailure(Throwable failure) {

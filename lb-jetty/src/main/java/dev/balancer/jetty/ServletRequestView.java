@@ -80,6 +80,11 @@ final class ServletRequestView implements RequestView {
   }
 
   @Override
+  public void routed(String backend) {
+    request.setAttribute(AccessLog.BACKEND, backend);
+  }
+
+  @Override
   public int localPort() {
     return request.getLocalPort();
   }

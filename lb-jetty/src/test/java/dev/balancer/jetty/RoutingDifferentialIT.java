@@ -109,6 +109,13 @@ class RoutingDifferentialIT {
     for (String name : List.of("admin", "api", "static", "beta", "web")) {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
       server.createContext("/", exchange -> {
+        if (exchange.getRequestURI().getPath().startsWith("/slowserver")) {
+          try {
+            Thread.sleep(1500); // the backend is slow on purpose: the proxy's timeout server is shorter
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         exchange.getResponseHeaders().add("X-Server", name);
         exchange.getResponseHeaders().add("X-Drop", "1");
         exchange.getResponseHeaders().add("X-Keep", "1");
@@ -289,6 +296,43 @@ class RoutingDifferentialIT {
     }
   }
 
+  @Test
+  void errorPagesAndErrorfilesAreHaproxys() throws Exception {
+    Path page503 = dir.resolve("503.http");
+    Files.writeString(page503, "HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\n"
+        + "x-custom: yes\r\n\r\nSorry, we are updating.\n");
+    Path page403 = dir.resolve("403.http");
+    Files.writeString(page403, "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nNot for you.\n");
+    String rules = """
+          errorfile 403 %s
+          http-request deny if { path_beg /deny }
+          use_backend gone if { path_beg /gone }
+          use_backend slow if { path_beg /slowserver }
+          default_backend web
+        backend gone
+          errorfile 503 %s
+          server dead 127.0.0.1:9 disabled
+        backend slow
+          timeout server 500ms
+          server s 127.0.0.1:%d
+        """.formatted(page403, page503, backends.get("web").getAddress().getPort());
+    int port = CookieDifferentialIT.freePort();
+    Path cfg = dir.resolve("haproxy.cfg");
+    Files.writeString(cfg, config(port, rules));
+    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = CookieDifferentialIT.freePort();
+    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+
+    for (String path : List.of("/deny", "/gone", "/slowserver")) {
+      String r = "GET " + path + " HTTP/1.1\r\nHost: a\r\n";
+      // HAProxy sends an errorfile as written, here without content-length; we add one
+      assertThat(full(ourPort, r).replaceAll("content-length:\\d+, ", "")).as(path)
+          .isEqualTo(full(port, r).replaceAll("content-length:\\d+, ", ""));
+    }
+  }
+
   /** Status, the headers rules touch and the body of one raw request's answer. */
   private static String full(int port, String head) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
@@ -302,7 +346,7 @@ class RoutingDifferentialIT {
       for (int i = 1; i < lines.length; i++) {
         String name = lines[i].substring(0, lines[i].indexOf(':')).toLowerCase();
         if (List.of("location", "content-type", "cache-control", "x-a", "x-resp", "x-drop", "x-keep", "x-tagged",
-            "content-length", "x-server").contains(name)) {
+            "content-length", "x-server", "x-custom").contains(name)) {
           kept.add(name + ":" + lines[i].substring(lines[i].indexOf(':') + 1).trim());
         }
       }

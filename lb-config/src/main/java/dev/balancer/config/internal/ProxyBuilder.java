@@ -46,6 +46,7 @@ final class ProxyBuilder {
   boolean sendState;
   Timeouts timeouts = Timeouts.NONE;
   int retries = Backend.DEFAULT_RETRIES;
+  Map<Integer, String> errorFiles = new LinkedHashMap<>();
   Optional<Ref> defaultBackend = Optional.empty();
   /** default_backend written where it is ignored (a backend): still resolved, as HAProxy does. */
   List<Ref> ignoredBackendRefs = new ArrayList<>();
@@ -98,6 +99,7 @@ final class ProxyBuilder {
     p.flags = new LinkedHashMap<>(flags);
     p.forwardFor = forwardFor;
     p.redispatch = redispatch;
+    p.errorFiles = new LinkedHashMap<>(errorFiles);
     p.httpchk = httpchk;
     p.checkSend = checkSend;
     p.expects = new ArrayList<>(expects);
@@ -116,7 +118,7 @@ final class ProxyBuilder {
   }
 
   ProxyOptions options() {
-    return new ProxyOptions(flags, forwardFor, redispatch, httpchk);
+    return new ProxyOptions(flags, forwardFor, redispatch, httpchk, errorFiles);
   }
 
   Optional<HttpCheck> httpCheck() {

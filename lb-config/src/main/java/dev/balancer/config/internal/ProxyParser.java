@@ -21,6 +21,8 @@ import dev.balancer.config.model.TimeoutKind;
 import dev.balancer.config.model.UseBackendRule;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -132,6 +134,7 @@ final class ProxyParser {
       case "balance" -> balance(p, at, args);
       case "hash-type" -> hashType(p, at, args);
       case "timeout" -> timeout(p, at, args);
+      case "errorfile" -> errorfile(p, args);
       case "retries" -> p.retries = lenientInt(at, single(args, "retries", "<number>"), "retries");
       case "server" -> servers.server(p, at, args);
       case "default-server" -> servers.defaultServer(p, at, args);
@@ -322,6 +325,30 @@ final class ProxyParser {
       if (!dynamic) {
         p.ignoredBackendRefs.add(new Ref(name, at));
       }
+    }
+  }
+
+  /** HAProxy's codes for {@code errorfile}. */
+  private static final Set<Integer> ERROR_CODES = Set.of(200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429,
+      500, 501, 502, 503, 504);
+
+  private void errorfile(ProxyBuilder p, List<String> args) {
+    if (args.size() != 2) {
+      throw new Bad("'errorfile' expects <code> and <file> as arguments.");
+    }
+    int code;
+    try {
+      code = Integer.parseInt(args.get(0));
+    } catch (NumberFormatException e) {
+      code = -1;
+    }
+    if (!ERROR_CODES.contains(code)) {
+      throw new Bad("status code '" + args.get(0) + "' not handled.");
+    }
+    try {
+      p.errorFiles.put(code, Files.readString(Path.of(args.get(1)), java.nio.charset.StandardCharsets.ISO_8859_1));
+    } catch (java.io.IOException e) {
+      throw new Bad("error opening file <" + args.get(1) + ">.");
     }
   }
 

@@ -13,12 +13,15 @@ import java.util.Optional;
  * @param redispatch {@code option redispatch [N]}: every N-th retry may change server (N = -1:
  *     the last one, HAProxy's meaning of the bare option)
  * @param httpCheck {@code option httpchk [METH] [URI] [VER]}
+ * @param errorFiles {@code errorfile CODE FILE}: the whole HTTP response (status line, headers,
+ *     body) HAProxy sends instead of its own page for that status, read when the file was loaded
  */
 public record ProxyOptions(
     Map<String, Boolean> flags,
     Optional<ForwardFor> forwardFor,
     Optional<Integer> redispatch,
-    Optional<HttpCheck.Request> httpCheck) {
+    Optional<HttpCheck.Request> httpCheck,
+    Map<Integer, String> errorFiles) {
 
   /** No option set. */
   public static final ProxyOptions NONE = new ProxyOptions(Map.of(), Optional.empty(), Optional.empty(), Optional.empty());
@@ -28,6 +31,13 @@ public record ProxyOptions(
     Objects.requireNonNull(forwardFor, "forwardFor");
     Objects.requireNonNull(redispatch, "redispatch");
     Objects.requireNonNull(httpCheck, "httpCheck");
+    errorFiles = Map.copyOf(errorFiles);
+  }
+
+  /** Options without error files. */
+  public ProxyOptions(Map<String, Boolean> flags, Optional<ForwardFor> forwardFor, Optional<Integer> redispatch,
+      Optional<HttpCheck.Request> httpCheck) {
+    this(flags, forwardFor, redispatch, httpCheck, Map.of());
   }
 
   /** Whether {@code option NAME} is in force. */
