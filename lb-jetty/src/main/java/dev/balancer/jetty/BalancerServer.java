@@ -17,7 +17,6 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -173,6 +172,9 @@ public final class BalancerServer implements AutoCloseable {
       if (c != null) {
         c.setName(frontend);
         c.setIdleTimeout(clientTimeout(config, frontend).toMillis());
+        if (c.getDefaultConnectionFactory() instanceof RequestTimeoutConnectionFactory f) {
+          f.setHttpRequestTimeout(httpRequestTimeout(config, frontend).toMillis());
+        }
       }
     });
     for (Map.Entry<BindKey, ServerConnector> e : opened.entrySet()) {
@@ -193,7 +195,8 @@ public final class BalancerServer implements AutoCloseable {
 
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
-    ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+    ServerConnector c = new ServerConnector(server,
+        new RequestTimeoutConnectionFactory(httpConfig, httpRequestTimeout(config, frontend).toMillis()));
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);
@@ -251,6 +254,12 @@ public final class BalancerServer implements AutoCloseable {
 
   private static Duration clientTimeout(Config config, String frontend) {
     return config.frontend(frontend).flatMap(f -> f.timeouts().client()).orElse(DEFAULT_CLIENT_TIMEOUT);
+  }
+
+  /** {@code timeout http-request}, else {@code timeout client}, as HAProxy defaults it. */
+  private static Duration httpRequestTimeout(Config config, String frontend) {
+    return config.frontend(frontend).flatMap(f -> f.timeouts().get(dev.balancer.config.model.TimeoutKind.HTTP_REQUEST))
+        .orElse(clientTimeout(config, frontend));
   }
 
   private static Duration connectTimeout(Config config) {
