@@ -292,15 +292,17 @@ public final class Balancer implements AutoCloseable {
   }
 
   private Snapshot build(Config config, Map<String, BackendServer> carried, long generation) {
+    Map<String, dev.balancer.config.model.Userlist> users = new HashMap<>();
+    config.userlists().forEach(u -> users.put(u.name(), u));
     Map<String, Router> routes = new HashMap<>();
     Map<String, HttpRules> frontendRules = new HashMap<>();
     for (Frontend fe : config.frontends()) {
-      routes.put(fe.name(), Router.of(fe));
-      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(), fe.options()));
+      routes.put(fe.name(), Router.of(fe, users));
+      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(), fe.options(), users, fe.name()));
     }
     Map<String, HttpRules> backendRules = new HashMap<>();
     for (Backend be : config.backends()) {
-      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(), be.options()));
+      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(), be.options(), users, be.name()));
     }
     Map<String, BackendRuntime> backends = new LinkedHashMap<>();
     for (Backend be : config.backends()) {

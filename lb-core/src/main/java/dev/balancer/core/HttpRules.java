@@ -24,7 +24,7 @@ import java.util.function.Predicate;
  */
 final class HttpRules {
 
-  private record Rule(HttpAction action, Predicate<RequestView> when) {}
+  private record Rule(HttpAction action, Predicate<RequestView> when, String proxy) {}
 
   static final HttpRules NONE = new HttpRules(List.of(), List.of(), Optional.empty(), false, false);
 
@@ -46,16 +46,17 @@ final class HttpRules {
   }
 
   static HttpRules of(List<HttpRule> requestRules, List<HttpRule> responseRules, List<Acl> acls,
-      dev.balancer.config.model.ProxyOptions options) {
+      dev.balancer.config.model.ProxyOptions options, Map<String, dev.balancer.config.model.Userlist> users, String proxy) {
     boolean httpclose = options.enabled("httpclose");
-    return new HttpRules(compile(requestRules, acls), compile(responseRules, acls), options.forwardFor(),
+    return new HttpRules(compile(requestRules, acls, users, proxy), compile(responseRules, acls, users, proxy), options.forwardFor(),
         httpclose || options.enabled("http-server-close"), httpclose);
   }
 
-  private static List<Rule> compile(List<HttpRule> rules, List<Acl> acls) {
+  private static List<Rule> compile(List<HttpRule> rules, List<Acl> acls,
+      Map<String, dev.balancer.config.model.Userlist> users, String proxy) {
     List<Rule> out = new ArrayList<>();
     for (HttpRule r : rules) {
-      out.add(new Rule(r.typed(), r.condition().map(c -> Acls.compile(c, acls)).orElse(x -> true)));
+      out.add(new Rule(r.typed(), r.condition().map(c -> Acls.compile(c, acls, users)).orElse(x -> true), proxy));
     }
     return List.copyOf(out);
   }
@@ -79,6 +80,12 @@ final class HttpRules {
         break;
       } else if (a instanceof HttpAction.Deny d && !d.tarpit()) {
         return d.reply().map(reply -> reply(d.status(), reply, req)).orElse(Decision.Respond.errorPage(d.status()));
+      } else if (a instanceof HttpAction.Auth auth) {
+        // HAProxy's 401 page with a Basic challenge; the realm defaults to the proxy's name
+        Decision.Respond page = Decision.Respond.errorPage(401);
+        return new Decision.Respond(401, page.reason(), page.body(), List.of(Map.entry("content-type", "text/html"),
+            Map.entry("cache-control", "no-cache"),
+            Map.entry("www-authenticate", "Basic realm=\"" + auth.realm().orElse(r.proxy) + "\"")), false);
       } else if (a instanceof HttpAction.Return ret) {
         return reply(ret.status(), ret.reply(), req);
       } else if (a instanceof HttpAction.Redirect redirect) {

@@ -25,13 +25,13 @@ final class Router {
     this.defaultBackend = defaultBackend;
   }
 
-  static Router of(Frontend fe) {
+  static Router of(Frontend fe, java.util.Map<String, dev.balancer.config.model.Userlist> users) {
     List<Rule> rules = new ArrayList<>();
     for (UseBackendRule u : fe.useBackends()) {
       if (u.dynamic()) {
         continue; // refused by the config check: never reached
       }
-      rules.add(new Rule(u.backend(), u.condition().map(c -> Acls.compile(c, fe.acls())).orElse(r -> true)));
+      rules.add(new Rule(u.backend(), u.condition().map(c -> Acls.compile(c, fe.acls(), users)).orElse(r -> true)));
     }
     return new Router(List.copyOf(rules), fe.defaultBackend());
   }

@@ -333,6 +333,61 @@ class RoutingDifferentialIT {
     }
   }
 
+  @Test
+  void basicAuthAgainstAUserlistIsHaproxys() throws Exception {
+    String hash = org.apache.commons.codec.digest.Crypt.crypt("pw", "$6$saltsalt");
+    String rules = """
+          acl ok http_auth(users)
+          acl admins http_auth_group(users) admin
+          http-request auth realm Private if { path_beg /private } !ok
+          http-request auth if { path_beg /admin } !admins
+          default_backend web
+        userlist users
+          group admin users bob
+          user alice insecure-password secret
+          user bob password %s
+        """.formatted(hash);
+    int port = CookieDifferentialIT.freePort();
+    Path cfg = dir.resolve("haproxy.cfg");
+    Files.writeString(cfg, config(port, rules));
+    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = CookieDifferentialIT.freePort();
+    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+    StringBuilder seen = new StringBuilder();
+    java.util.function.Function<String, String> basic = userPass -> "Authorization: Basic "
+        + java.util.Base64.getEncoder().encodeToString(userPass.getBytes(StandardCharsets.UTF_8)) + "\r\n";
+
+    for (String r : List.of(
+        "GET /private HTTP/1.1\r\nHost: a\r\n",
+        "GET /private HTTP/1.1\r\nHost: a\r\n" + basic.apply("alice:secret"),
+        "GET /private HTTP/1.1\r\nHost: a\r\n" + basic.apply("alice:wrong"),
+        "GET /private HTTP/1.1\r\nHost: a\r\n" + basic.apply("bob:pw"),
+        "GET /private HTTP/1.1\r\nHost: a\r\n" + basic.apply("bob:pwx"),
+        "GET /private HTTP/1.1\r\nHost: a\r\n" + basic.apply("mallory:secret"),
+        "GET /private HTTP/1.1\r\nHost: a\r\nAuthorization: Basic !!!\r\n",
+        "GET /admin HTTP/1.1\r\nHost: a\r\n" + basic.apply("alice:secret"),
+        "GET /admin HTTP/1.1\r\nHost: a\r\n" + basic.apply("bob:pw"))) {
+      String theirs = fullWithAuth(port, r);
+      seen.append(theirs);
+      assertThat(fullWithAuth(ourPort, r)).as(r).isEqualTo(theirs);
+    }
+    // both challenges and both ways in were exercised
+    assertThat(seen.toString()).contains("401 ", "basic realm=\"private\"", "basic realm=\"www\"", "200 ");
+  }
+
+  private static String fullWithAuth(int port, String head) throws IOException {
+    String answer = full(port, head);
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      String challenge = response.lines().filter(l -> l.toLowerCase().startsWith("www-authenticate:")).findFirst().orElse("-");
+      return answer + challenge.toLowerCase().replace("www-authenticate:", "").trim();
+    }
+  }
+
   /** Status, the headers rules touch and the body of one raw request's answer. */
   private static String full(int port, String head) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {

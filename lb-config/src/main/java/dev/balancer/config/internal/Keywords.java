@@ -38,11 +38,11 @@ final class Keywords {
   record ProxyKeyword(String name, int caps, Support support, boolean rule, boolean capError) {}
 
   /** Section keywords whose content Balancer reads. */
-  static final Set<String> SECTIONS = set("global", "defaults", "frontend", "backend", "listen");
+  static final Set<String> SECTIONS = set("global", "defaults", "frontend", "backend", "listen", "userlist");
 
   /** Section keywords HAProxy knows whose content Balancer does not use yet. */
   static final Set<String> IGNORED_SECTIONS =
-      set("resolvers", "userlist", "peers", "mailers", "http-errors", "cache", "program", "ring");
+      set("resolvers", "peers", "mailers", "http-errors", "cache", "program", "ring");
 
   /** Global keywords Balancer reads. */
   static final Set<String> GLOBAL_SUPPORTED = set("hard-stop-after");

@@ -158,6 +158,89 @@ public final class Parser {
     return blocks.isEmpty() || blocks.peek().active;
   }
 
+  /** A {@code userlist} being read. */
+  private static final class UserlistBuilder {
+    final String name;
+    final Location at;
+    final java.util.Map<String, String[]> users = new java.util.LinkedHashMap<>();
+    final java.util.Map<String, java.util.List<String>> groups = new java.util.LinkedHashMap<>();
+
+    UserlistBuilder(String name, Location at) {
+      this.name = name;
+      this.at = at;
+    }
+
+    dev.balancer.config.model.Userlist build() {
+      java.util.Map<String, dev.balancer.config.model.Userlist.User> out = new java.util.LinkedHashMap<>();
+      users.forEach((user, u) -> {
+        java.util.List<String> gs = new ArrayList<>(u[2].isEmpty() ? List.of() : List.of(u[2].split(",")));
+        groups.forEach((g, members) -> {
+          if (members.contains(user) && !gs.contains(g)) {
+            gs.add(g);
+          }
+        });
+        out.put(user, new dev.balancer.config.model.Userlist.User(user, u[0], u[1].equals("insecure"), gs));
+      });
+      return new dev.balancer.config.model.Userlist(name, out, at);
+    }
+  }
+
+  private final List<UserlistBuilder> userlists = new ArrayList<>();
+  private UserlistBuilder currentUserlist;
+
+  /** {@code user NAME password|insecure-password P [groups G,...]} and {@code group NAME [users U,...]}. */
+  private void userlistKeyword(Location at, String keyword, List<String> args) {
+    if (currentUserlist == null) {
+      return;
+    }
+    switch (keyword) {
+      case "user" -> {
+        if (args.isEmpty()) {
+          error(at, "'user' expects <name> as an argument.");
+          return;
+        }
+        String password = null;
+        String kind = "";
+        String groups = "";
+        for (int i = 1; i + 1 < args.size(); i += 2) {
+          switch (args.get(i)) {
+            case "password" -> {
+              password = args.get(i + 1);
+              kind = "hash";
+            }
+            case "insecure-password" -> {
+              password = args.get(i + 1);
+              kind = "insecure";
+            }
+            case "groups" -> groups = args.get(i + 1);
+            default -> {
+              error(at, "'user' only supports 'password', 'insecure-password' and 'groups' options (got '" + args.get(i) + "').");
+              return;
+            }
+          }
+        }
+        if (password == null) {
+          warning(at, "user '" + args.get(0) + "' has no password: it cannot authenticate");
+          password = "";
+          kind = "none";
+        }
+        currentUserlist.users.put(args.get(0), new String[] {password, kind, groups});
+      }
+      case "group" -> {
+        if (args.isEmpty()) {
+          error(at, "'group' expects <name> as an argument.");
+          return;
+        }
+        java.util.List<String> members = new ArrayList<>();
+        if (args.size() >= 3 && args.get(1).equals("users")) {
+          members.addAll(List.of(args.get(2).split(",")));
+        }
+        currentUserlist.groups.put(args.get(0), members);
+      }
+      default -> error(at, "'" + keyword + "' is not a valid keyword in a userlist section (expecting 'user' or 'group').");
+    }
+  }
+
   private void line(Location at, List<String> words) {
     String keyword = words.get(0);
     List<String> args = words.subList(1, words.size());
@@ -177,6 +260,7 @@ public final class Parser {
     }
     switch (currentKind) {
       case "global" -> globalKeyword(at, keyword, args);
+      case "userlist" -> userlistKeyword(at, keyword, args);
       case "defaults", "frontend", "backend", "listen" -> {
         if (current != null) {
           proxyParser.keyword(current, at, keyword, args);
@@ -261,6 +345,16 @@ public final class Parser {
     currentKind = kind;
     currentSectionName = kind;
     if (kind.equals("global")) {
+      return;
+    }
+    if (kind.equals("userlist")) {
+      if (args.isEmpty()) {
+        error(at, "'userlist' expects <name> as an argument.");
+        currentUserlist = null;
+      } else {
+        currentUserlist = new UserlistBuilder(args.get(0), at);
+        userlists.add(currentUserlist);
+      }
       return;
     }
     if (Keywords.IGNORED_SECTIONS.contains(kind)) {
@@ -447,7 +541,8 @@ public final class Parser {
         .thenComparingInt(d -> d.location().line()));
     boolean errors = sorted.stream().anyMatch(Diagnostic::isError);
     Global global = new Global(globalMaxconn, globalNbthread, hardStopAfter, serverStateFile);
-    return new LoadResult(errors ? Optional.empty() : Optional.of(new Config(global, fes, bes)), sorted);
+    List<dev.balancer.config.model.Userlist> lists = userlists.stream().map(UserlistBuilder::build).toList();
+    return new LoadResult(errors ? Optional.empty() : Optional.of(new Config(global, fes, bes, lists)), sorted);
   }
 
   private static String display(ProxyBuilder p) {

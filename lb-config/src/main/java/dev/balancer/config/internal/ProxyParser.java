@@ -632,7 +632,7 @@ final class ProxyParser {
     HttpRule rule = new HttpRule(phase, action, actionArgs, typed, condition, at);
     (phase == HttpRule.Phase.REQUEST ? p.requestRules : p.responseRules).add(rule);
     boolean applied = phase == HttpRule.Phase.REQUEST
-        ? Set.of("allow", "deny", "return", "redirect", "set-header", "add-header", "del-header").contains(base)
+        ? Set.of("allow", "deny", "return", "redirect", "set-header", "add-header", "del-header", "auth").contains(base)
         : Set.of("allow", "set-header", "add-header", "del-header").contains(base);
     if (!applied) {
       unsupported(at, kw + " " + base);

@@ -8,12 +8,23 @@ import java.util.Optional;
  * A whole configuration: global settings, the frontends that accept requests and the backends
  * they send them to. A {@code listen} section appears in both lists under its own name.
  */
-public record Config(Global global, List<Frontend> frontends, List<Backend> backends) {
+public record Config(Global global, List<Frontend> frontends, List<Backend> backends, List<Userlist> userlists) {
 
   public Config {
     Objects.requireNonNull(global, "global");
     frontends = List.copyOf(frontends);
     backends = List.copyOf(backends);
+    userlists = List.copyOf(userlists);
+  }
+
+  /** A configuration without userlists. */
+  public Config(Global global, List<Frontend> frontends, List<Backend> backends) {
+    this(global, frontends, backends, List.of());
+  }
+
+  /** The named {@code userlist}. */
+  public Optional<Userlist> userlist(String name) {
+    return userlists.stream().filter(u -> u.name().equals(name)).findFirst();
   }
 
   /** A configuration without global settings. */

@@ -2,6 +2,7 @@ package dev.balancer.core.rules;
 
 import dev.balancer.config.model.Acl;
 import dev.balancer.config.model.Condition;
+import dev.balancer.config.model.Userlist;
 import dev.balancer.core.RequestView;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -63,11 +64,20 @@ public final class Acls {
 
   /** A condition compiled against the named ACLs of its proxy. */
   public static Predicate<RequestView> compile(Condition condition, List<Acl> named) {
+    return compile(condition, named, Map.of());
+  }
+
+  /**
+   * A condition compiled against the named ACLs of its proxy and the configuration's userlists
+   * (for {@code http_auth()}).
+   */
+  public static Predicate<RequestView> compile(Condition condition, List<Acl> named, Map<String, Userlist> users) {
     List<List<Predicate<RequestView>>> or = new ArrayList<>();
     for (List<Condition.Term> and : condition.alternatives()) {
       List<Predicate<RequestView>> terms = new ArrayList<>();
       for (Condition.Term t : and) {
-        Predicate<RequestView> p = t.anonymous().isPresent() ? compile(t.anonymous().get()) : byName(t.aclName(), named);
+        Predicate<RequestView> p = t.anonymous().isPresent() ? compile(t.anonymous().get(), users)
+            : byName(t.aclName(), named, users);
         terms.add(t.negated() ? p.negate() : p);
       }
       or.add(terms);
@@ -91,8 +101,8 @@ public final class Acls {
   }
 
   /** A name on several {@code acl} lines means any of them; a proxy's own ACL hides a predefined one. */
-  private static Predicate<RequestView> byName(String name, List<Acl> named) {
-    List<Predicate<RequestView>> lines = named.stream().filter(a -> a.name().equals(name)).map(Acls::compile).toList();
+  private static Predicate<RequestView> byName(String name, List<Acl> named, Map<String, Userlist> users) {
+    List<Predicate<RequestView>> lines = named.stream().filter(a -> a.name().equals(name)).map(a -> compile(a, users)).toList();
     if (lines.isEmpty()) {
       Acl predefined = PREDEFINED.get(name);
       return predefined == null ? r -> false : compile(predefined);
@@ -127,7 +137,20 @@ public final class Acls {
 
   /** One ACL line. */
   public static Predicate<RequestView> compile(Acl acl) {
+    return compile(acl, Map.of());
+  }
+
+  private static Predicate<RequestView> compile(Acl acl, Map<String, Userlist> users) {
     String fetch = acl.fetch();
+    if (fetch.equals("http_auth") || fetch.equals("http_auth_group")) {
+      Userlist list = users.get(acl.fetchArgs().isEmpty() ? "" : acl.fetchArgs().get(0));
+      boolean group = fetch.equals("http_auth_group");
+      List<String> wanted = acl.values();
+      return r -> {
+        Optional<Userlist.User> u = BasicAuth.user(r, list);
+        return u.isPresent() && (!group || u.get().groups().stream().anyMatch(wanted::contains));
+      };
+    }
     String arg = acl.fetchArgs().isEmpty() ? "" : acl.fetchArgs().get(0);
     boolean ignoreCase = acl.ignoreCase();
     String method = explicitMatch(acl).orElse(defaultMatch(fetch));
