@@ -171,9 +171,9 @@ public final class BalancerServer implements AutoCloseable {
       ServerConnector c = connectors.get(key);
       if (c != null) {
         c.setName(frontend);
-        c.setIdleTimeout(clientTimeout(config, frontend).toMillis());
+        c.setIdleTimeout(clientSide(config, frontend).shortest());
         if (c.getDefaultConnectionFactory() instanceof RequestTimeoutConnectionFactory f) {
-          f.setHttpRequestTimeout(httpRequestTimeout(config, frontend).toMillis());
+          f.setTimeouts(clientSide(config, frontend));
         }
       }
     });
@@ -196,11 +196,11 @@ public final class BalancerServer implements AutoCloseable {
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     ServerConnector c = new ServerConnector(server,
-        new RequestTimeoutConnectionFactory(httpConfig, httpRequestTimeout(config, frontend).toMillis()));
+        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend)));
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);
-    c.setIdleTimeout(clientTimeout(config, frontend).toMillis());
+    c.setIdleTimeout(clientSide(config, frontend).shortest());
     try {
       c.open();
     } catch (Exception e) {
@@ -256,10 +256,16 @@ public final class BalancerServer implements AutoCloseable {
     return config.frontend(frontend).flatMap(f -> f.timeouts().client()).orElse(DEFAULT_CLIENT_TIMEOUT);
   }
 
-  /** {@code timeout http-request}, else {@code timeout client}, as HAProxy defaults it. */
-  private static Duration httpRequestTimeout(Config config, String frontend) {
-    return config.frontend(frontend).flatMap(f -> f.timeouts().get(dev.balancer.config.model.TimeoutKind.HTTP_REQUEST))
-        .orElse(clientTimeout(config, frontend));
+  /**
+   * {@code timeout client}; {@code timeout http-request}, else the client's; {@code timeout
+   * http-keep-alive}, else http-request's: HAProxy's defaults.
+   */
+  private static RequestTimeoutConnectionFactory.Timeouts clientSide(Config config, String frontend) {
+    Duration client = clientTimeout(config, frontend);
+    var t = config.frontend(frontend).map(f -> f.timeouts());
+    Duration httpRequest = t.flatMap(x -> x.get(dev.balancer.config.model.TimeoutKind.HTTP_REQUEST)).orElse(client);
+    Duration keepAlive = t.flatMap(x -> x.get(dev.balancer.config.model.TimeoutKind.HTTP_KEEP_ALIVE)).orElse(httpRequest);
+    return new RequestTimeoutConnectionFactory.Timeouts(client.toMillis(), httpRequest.toMillis(), keepAlive.toMillis());
   }
 
   private static Duration connectTimeout(Config config) {

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -27,21 +26,31 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
   static final String PAGE_408 = "<html><body><h1>408 Request Time-out</h1>\n"
       + "Your browser didn't send a complete request in time.\n</body></html>\n";
 
-  private final AtomicLong httpRequestMillis;
-
-  RequestTimeoutConnectionFactory(HttpConfiguration config, long httpRequestMillis) {
-    super(config);
-    this.httpRequestMillis = new AtomicLong(httpRequestMillis);
+  /** The three timeouts of a frontend's client side, in milliseconds. */
+  record Timeouts(long client, long httpRequest, long keepAlive) {
+    /** The endpoint's idle timeout: the shortest, so that each can be checked when it is due. */
+    long shortest() {
+      return Math.min(client, Math.min(httpRequest, keepAlive));
+    }
   }
 
-  /** A reload may change {@code timeout http-request}: new connections take the new value. */
-  void setHttpRequestTimeout(long millis) {
-    httpRequestMillis.set(millis);
+  private volatile Timeouts timeouts;
+
+  RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts) {
+    super(config);
+    this.timeouts = timeouts;
+  }
+
+  /** A reload may change the timeouts: new connections take the new values. */
+  void setTimeouts(Timeouts timeouts) {
+    this.timeouts = timeouts;
   }
 
   @Override
   public Connection newConnection(Connector connector, EndPoint endPoint) {
-    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, httpRequestMillis.get());
+    Timeouts t = timeouts;
+    endPoint.setIdleTimeout(t.shortest());
+    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, t);
     c.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
     c.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
     return configure(c, connector, endPoint);
@@ -49,12 +58,14 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
 
   static final class TimedConnection extends HttpConnection {
     private final long httpRequestMillis;
+    private final Timeouts timeouts;
     private final Connector connector;
 
-    TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, long httpRequestMillis) {
+    TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, Timeouts timeouts) {
       super(config, connector, endPoint);
       this.connector = connector;
-      this.httpRequestMillis = httpRequestMillis;
+      this.timeouts = timeouts;
+      this.httpRequestMillis = timeouts.httpRequest();
     }
 
     @Override
@@ -72,14 +83,25 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
       }
     }
 
+    /**
+     * The endpoint wakes us after the shortest of the three timeouts; which one applies depends on
+     * where the connection is: between two requests {@code timeout http-keep-alive} (a silent
+     * close), in a request head {@code timeout http-request} (408), else {@code timeout client}.
+     */
     @Override
     public boolean onIdleExpired(TimeoutException timeout) {
-      // silent in the middle of a request head, or a new connection that never spoke: 408
-      if (inHead() && !(getParser().isStart() && getMessagesIn() > 0)) {
-        timeout408();
+      long idle = getEndPoint() instanceof org.eclipse.jetty.io.IdleTimeout t ? t.getIdleFor() : Long.MAX_VALUE;
+      boolean betweenRequests = getParser().isStart() && getMessagesIn() > 0;
+      if (betweenRequests) {
+        return idle >= timeouts.keepAlive() - 5 && super.onIdleExpired(timeout);
+      }
+      if (inHead()) {
+        if (idle >= timeouts.httpRequest() - 5) {
+          timeout408();
+        }
         return false;
       }
-      return super.onIdleExpired(timeout);
+      return idle >= timeouts.client() - 5 && super.onIdleExpired(timeout);
     }
 
     private boolean inHead() {

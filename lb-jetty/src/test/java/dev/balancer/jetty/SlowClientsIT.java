@@ -38,6 +38,7 @@ class SlowClientsIT {
         timeout client 3s
         timeout server 5s
         timeout http-request 1s
+        timeout http-keep-alive 500ms
       frontend www
         bind 127.0.0.1:%d
         default_backend app
@@ -119,13 +120,25 @@ class SlowClientsIT {
   }
 
   @Test
-  void anIdleKeepAliveConnectionIsClosedSilently() throws Exception {
+  void anIdleKeepAliveConnectionIsClosedSilentlyAfterTimeoutHttpKeepAlive() throws Exception {
     try (Socket s = new Socket("127.0.0.1", lb.port("www"))) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write("GET / HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      long t0 = System.nanoTime();
       String answer = readAll(s);
+      long tookMillis = (System.nanoTime() - t0) / 1_000_000;
 
       assertThat(answer).startsWith("HTTP/1.1 200").doesNotContain("408");
+      // closed after timeout http-keep-alive (500 ms), long before timeout client (3 s)
+      assertThat(tookMillis).isBetween(300L, 2000L);
     }
+  }
+
+  @Test
+  void aRequestWaitingForItsServerIsNotCutByTheShorterTimeouts() throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + lb.port("www") + "/?delay=1500")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(r.statusCode()).isEqualTo(200);
   }
 }
