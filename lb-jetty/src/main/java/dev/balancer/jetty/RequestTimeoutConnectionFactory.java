@@ -90,6 +90,9 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
      */
     @Override
     public boolean onIdleExpired(TimeoutException timeout) {
+      if (!getServer().isRunning() || connector.isShutdown()) {
+        return super.onIdleExpired(timeout); // stopping: Jetty's graceful close decides
+      }
       long idle = getEndPoint() instanceof org.eclipse.jetty.io.IdleTimeout t ? t.getIdleFor() : Long.MAX_VALUE;
       boolean betweenRequests = getParser().isStart() && getMessagesIn() > 0;
       if (betweenRequests) {
