@@ -56,8 +56,27 @@ final class AccessLog implements RequestLog {
   }
 
   private boolean logs(String frontend) {
+    return option(frontend, "httplog");
+  }
+
+  private boolean option(String frontend, String name) {
     return balancer.config().frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
-        .map(Frontend::options).map(o -> o.enabled("httplog")).orElse(false);
+        .map(Frontend::options).map(o -> o.enabled(name)).orElse(false);
+  }
+
+  /**
+   * HAProxy's line for a connection cut by {@code timeout http-request} with a 408: {@code
+   * <BADREQ>}, {@code cR--}; one that sent nothing at all is left out with {@code option
+   * dontlognull}.
+   */
+  void timedOut(String frontend, java.net.SocketAddress client, long openedMillis, boolean silent) {
+    if (frontend == null || !logs(frontend) || silent && option(frontend, "dontlognull")
+        || !(client instanceof java.net.InetSocketAddress a)) {
+      return;
+    }
+    long took = System.currentTimeMillis() - openedMillis;
+    sink.accept(a.getAddress().getHostAddress() + ":" + a.getPort() + " [" + DATE.format(Instant.ofEpochMilli(openedMillis))
+        + "] " + frontend + " " + frontend + "/<NOSRV> -1/-1/-1/-1/" + took + " 408 0 - - cR-- 0/0/0/0/0 0/0 \"<BADREQ>\"");
   }
 
   private String line(Request request, Response response, String frontend) {

@@ -57,6 +57,7 @@ public final class BalancerServer implements AutoCloseable {
   private final Balancer balancer;
   private final Server server;
   private final BalancerServlet servlet;
+  private final AccessLog accessLog;
   private final HttpConfiguration httpConfig = new HttpConfiguration();
   private final Map<BindKey, ServerConnector> connectors = new LinkedHashMap<>();
 
@@ -84,7 +85,8 @@ public final class BalancerServer implements AutoCloseable {
     holder.setAsyncSupported(true);
     context.addServlet(holder, "/*");
     server.setHandler(new GracefulHandler(context));
-    server.setRequestLog(new AccessLog(balancer, accessLog));
+    this.accessLog = new AccessLog(balancer, accessLog);
+    server.setRequestLog(this.accessLog);
   }
 
   /** Where access-log lines go when embedded: the SLF4J logger {@code dev.balancer.access}, at INFO. */
@@ -196,7 +198,7 @@ public final class BalancerServer implements AutoCloseable {
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     ServerConnector c = new ServerConnector(server,
-        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend)));
+        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut));
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);

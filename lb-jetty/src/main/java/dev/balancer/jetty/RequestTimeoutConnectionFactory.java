@@ -34,11 +34,18 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
     }
   }
 
-  private volatile Timeouts timeouts;
+  /** Told of each 408: the frontend, the client, when the connection opened, whether it sent nothing at all. */
+  interface TimeoutListener {
+    void timedOut(String frontend, java.net.SocketAddress client, long openedMillis, boolean silent);
+  }
 
-  RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts) {
+  private volatile Timeouts timeouts;
+  private final TimeoutListener listener;
+
+  RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts, TimeoutListener listener) {
     super(config);
     this.timeouts = timeouts;
+    this.listener = listener;
   }
 
   /** A reload may change the timeouts: new connections take the new values. */
@@ -50,7 +57,7 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
   public Connection newConnection(Connector connector, EndPoint endPoint) {
     Timeouts t = timeouts;
     endPoint.setIdleTimeout(t.shortest());
-    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, t);
+    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, t, listener);
     c.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
     c.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
     return configure(c, connector, endPoint);
@@ -60,10 +67,13 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
     private final long httpRequestMillis;
     private final Timeouts timeouts;
     private final Connector connector;
+    private final TimeoutListener listener;
 
-    TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, Timeouts timeouts) {
+    TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, Timeouts timeouts,
+        TimeoutListener listener) {
       super(config, connector, endPoint);
       this.connector = connector;
+      this.listener = listener;
       this.timeouts = timeouts;
       this.httpRequestMillis = timeouts.httpRequest();
     }
@@ -112,6 +122,12 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
     }
 
     private void timeout408() {
+      try {
+        listener.timedOut(connector.getName(), getEndPoint().getRemoteSocketAddress(), getEndPoint().getCreatedTimeStamp(),
+            getBytesIn() == 0);
+      } catch (RuntimeException e) {
+        // a log line must never keep the 408 from going out
+      }
       byte[] body = PAGE_408.getBytes(StandardCharsets.ISO_8859_1);
       // byte for byte as HAProxy 2.6 writes it
       String head = "HTTP/1.1 408 Request Time-out\r\nContent-length: " + body.length + "\r\nCache-Control: no-cache\r\n"

@@ -43,11 +43,18 @@ class AccessLogIT {
         frontend www
           bind 127.0.0.1:0
           option httplog
+          timeout http-request 500ms
           http-request deny if { path_beg /admin }
           use_backend gone if { path_beg /gone }
           default_backend app
         frontend quiet
           bind 127.0.0.1:0
+          default_backend app
+        frontend nonull
+          bind 127.0.0.1:0
+          option httplog
+          option dontlognull
+          timeout http-request 500ms
           default_backend app
         backend app
           cookie SRV insert
@@ -93,6 +100,27 @@ class AccessLogIT {
 
     assertThat(get("www", "/gone", null)).isEqualTo(503);
     assertThat(line(4)).matches(HEAD + "gone/dead .* 503 \\d+ - - SC-- .*\"GET /gone HTTP/1\\.1\"$");
+  }
+
+  /** Opens a connection, sends {@code bytes}, and reads until the balancer closes it. */
+  private String stall(String frontend, String bytes) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", lb.port(frontend))) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void aTimedOutRequestIsLoggedAsBadreqAndDontlognullLeavesOutSilentConnections() throws Exception {
+    assertThat(stall("www", "")).startsWith("HTTP/1.1 408");
+    assertThat(line(1)).matches(HEAD + "www/<NOSRV> -1/-1/-1/-1/\\d+ 408 0 - - cR-- 0/0/0/0/0 0/0 \"<BADREQ>\"$");
+
+    assertThat(stall("nonull", "")).startsWith("HTTP/1.1 408");
+    assertThat(stall("nonull", "GET / HTTP/1.1\r\nHo")).startsWith("HTTP/1.1 408");
+    // only the connection that sent something is logged
+    assertThat(line(2)).contains("] nonull nonull/<NOSRV> ").contains(" cR-- ");
+    assertThat(lines).hasSize(2);
   }
 
   @Test
