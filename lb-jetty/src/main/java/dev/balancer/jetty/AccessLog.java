@@ -79,6 +79,9 @@ final class AccessLog implements RequestLog {
         + "] " + frontend + " " + frontend + "/<NOSRV> -1/-1/-1/-1/" + took + " 408 0 - - cR-- 0/0/0/0/0 0/0 \"<BADREQ>\"");
   }
 
+  /** HAProxy's {@code option httplog} format (without the empty header captures). */
+  static final String HTTPLOG = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
+
   private String line(Request request, Response response, String frontend) {
     long begin = request.getBeginNanoTime();
     long now = System.nanoTime();
@@ -90,11 +93,6 @@ final class AccessLog implements RequestLog {
     long sent = nanos(request, SENT);
     long begun = nanos(request, BEGUN);
     long answered = nanos(request, HEADERS);
-    String tr = ms(begin, headers);
-    String tw = decided < 0 ? "-1" : ms(headers, decided);
-    String tc = sent < 0 || begun < 0 ? "-1" : ms(sent, begun);
-    String tResp = begun < 0 || answered < 0 ? "-1" : ms(begun, answered);
-    String ta = ms(begin, now);
     String termination = request.getAttribute(TERMINATION) instanceof String t ? t : "--";
     String cookies = request.getAttribute(COOKIE_FLAGS) instanceof String c ? c : "--";
     int retries = request.getAttribute(RETRIES) instanceof Integer n ? n : 0;
@@ -102,13 +100,91 @@ final class AccessLog implements RequestLog {
     int srvConn = balancer.server(backend, server).map(s -> s.inFlight()).orElse(0);
     var uri = request.getHttpURI();
     String target = uri.getPathQuery() == null ? "/" : uri.getPathQuery();
-    return request.getConnectionMetaData().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a
-        ? a.getAddress().getHostAddress() + ":" + a.getPort() + " [" + DATE.format(start) + "] " + frontend + " "
-            + backend + "/" + server + " " + tr + "/" + tw + "/" + tc + "/" + tResp + "/" + ta + " "
-            + response.getStatus() + " " + Response.getContentBytesWritten(response) + " - - " + termination + cookies
-            + " " + beConn + "/" + beConn + "/" + beConn + "/" + srvConn + "/" + retries + " 0/" + balancer.queued(backend)
-            + " \"" + request.getMethod() + " " + target + " " + request.getConnectionMetaData().getProtocol() + "\""
-        : "";
+    String version = request.getConnectionMetaData().getProtocol();
+    java.util.Map<String, String> v = new java.util.HashMap<>();
+    if (request.getConnectionMetaData().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a) {
+      v.put("ci", a.getAddress().getHostAddress());
+      v.put("cp", String.valueOf(a.getPort()));
+    }
+    v.put("tr", DATE.format(start));
+    v.put("t", DATE.format(start));
+    v.put("ft", frontend);
+    v.put("f", frontend);
+    v.put("b", backend);
+    v.put("s", server);
+    v.put("TR", ms(begin, headers));
+    v.put("Tw", decided < 0 ? "-1" : ms(headers, decided));
+    v.put("Tc", sent < 0 || begun < 0 ? "-1" : ms(sent, begun));
+    v.put("Tr", begun < 0 || answered < 0 ? "-1" : ms(begun, answered));
+    v.put("Ta", ms(begin, now));
+    v.put("Tt", ms(begin, now));
+    v.put("ST", String.valueOf(response.getStatus()));
+    v.put("B", String.valueOf(Response.getContentBytesWritten(response)));
+    v.put("CC", "-");
+    v.put("CS", "-");
+    v.put("tsc", termination + cookies);
+    v.put("ts", termination);
+    v.put("ac", String.valueOf(beConn));
+    v.put("fc", String.valueOf(beConn));
+    v.put("bc", String.valueOf(beConn));
+    v.put("sc", String.valueOf(srvConn));
+    v.put("rc", String.valueOf(retries));
+    v.put("sq", "0");
+    v.put("bq", String.valueOf(balancer.queued(backend)));
+    v.put("r", request.getMethod() + " " + target + " " + version);
+    v.put("HM", request.getMethod());
+    v.put("HU", target);
+    v.put("HP", uri.getPath() == null ? "/" : uri.getPath());
+    v.put("HQ", uri.getQuery() == null ? "" : "?" + uri.getQuery());
+    v.put("HV", version);
+    v.put("ID", "-");
+    String format = balancer.config().frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
+        .flatMap(f -> f.options().logFormat()).orElse(HTTPLOG);
+    return v.containsKey("ci") ? format(format, v) : "";
+  }
+
+  /**
+   * A {@code log-format} line: {@code %X} and {@code %{+Q}X} (quoted) variables from {@code v}, in
+   * HAProxy's names; {@code %%} is a percent sign; an unknown variable is written as {@code -}.
+   */
+  static String format(String format, java.util.Map<String, String> v) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < format.length(); i++) {
+      char c = format.charAt(i);
+      if (c != '%' || i + 1 >= format.length()) {
+        b.append(c);
+        continue;
+      }
+      if (format.charAt(i + 1) == '%') {
+        b.append('%');
+        i++;
+        continue;
+      }
+      boolean quote = false;
+      int j = i + 1;
+      if (format.charAt(j) == '{') {
+        int close = format.indexOf('}', j);
+        if (close < 0) {
+          b.append(format, i, format.length());
+          break;
+        }
+        quote = format.substring(j + 1, close).contains("+Q");
+        j = close + 1;
+      }
+      int k = j;
+      while (k < format.length() && Character.isLetter(format.charAt(k))) {
+        k++;
+      }
+      // the longest name that is a variable: %Tr/... after %T is Tr, not T
+      String name = format.substring(j, k);
+      while (!name.isEmpty() && !v.containsKey(name)) {
+        name = name.substring(0, name.length() - 1);
+      }
+      String value = name.isEmpty() ? "-" : v.get(name);
+      b.append(quote ? "\"" + value + "\"" : value);
+      i = j + Math.max(name.length(), name.isEmpty() ? k - j : 0) - 1;
+    }
+    return b.toString();
   }
 
   private static long nanos(Request request, String attribute) {
@@ -116,6 +192,9 @@ final class AccessLog implements RequestLog {
   }
 
   private static String ms(long from, long to) {
+    if (to < from) {
+      return "0";
+    }
     return String.valueOf(Math.max(0, TimeUnit.NANOSECONDS.toMillis(to - from)));
   }
 }

@@ -50,6 +50,11 @@ class AccessLogIT {
         frontend quiet
           bind 127.0.0.1:0
           default_backend app
+        frontend custom
+          bind 127.0.0.1:0
+          option httplog
+          log-format "%%ci %%ft %%b/%%s %%ST %%{+Q}r %%HM %%HP%%HQ %%Tw/%%Ta %%%%"
+          default_backend app
         frontend nonull
           bind 127.0.0.1:0
           option httplog
@@ -121,6 +126,20 @@ class AccessLogIT {
     // only the connection that sent something is logged
     assertThat(line(2)).contains("] nonull nonull/<NOSRV> ").contains(" cR-- ");
     assertThat(lines).hasSize(2);
+  }
+
+  @Test
+  void logFormatChoosesTheFields() throws Exception {
+    assertThat(get("custom", "/?q=1", null)).isEqualTo(200);
+
+    assertThat(line(1)).matches("^127\\.0\\.0\\.1 custom app/s1 200 \"GET /\\?q=1 HTTP/1\\.1\" GET /\\?q=1 \\d+/\\d+ %$");
+  }
+
+  @Test
+  void theFormatEngineReadsHaproxysVariables() {
+    java.util.Map<String, String> v = java.util.Map.of("T", "x", "Tr", "12", "Ta", "40", "r", "GET / HTTP/1.1", "ci", "1.2.3.4");
+
+    assertThat(AccessLog.format("%ci %Tr/%Ta %{+Q}r %% %zz end", v)).isEqualTo("1.2.3.4 12/40 \"GET / HTTP/1.1\" % - end");
   }
 
   @Test

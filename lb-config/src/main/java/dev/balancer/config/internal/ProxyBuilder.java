@@ -47,6 +47,7 @@ final class ProxyBuilder {
   Timeouts timeouts = Timeouts.NONE;
   int retries = Backend.DEFAULT_RETRIES;
   Map<Integer, String> errorFiles = new LinkedHashMap<>();
+  Optional<String> logFormat = Optional.empty();
   Optional<Ref> defaultBackend = Optional.empty();
   /** default_backend written where it is ignored (a backend): still resolved, as HAProxy does. */
   List<Ref> ignoredBackendRefs = new ArrayList<>();
@@ -100,6 +101,7 @@ final class ProxyBuilder {
     p.forwardFor = forwardFor;
     p.redispatch = redispatch;
     p.errorFiles = new LinkedHashMap<>(errorFiles);
+    p.logFormat = logFormat;
     p.httpchk = httpchk;
     p.checkSend = checkSend;
     p.expects = new ArrayList<>(expects);
@@ -118,7 +120,7 @@ final class ProxyBuilder {
   }
 
   ProxyOptions options() {
-    return new ProxyOptions(flags, forwardFor, redispatch, httpchk, errorFiles);
+    return new ProxyOptions(flags, forwardFor, redispatch, httpchk, errorFiles, logFormat);
   }
 
   Optional<HttpCheck> httpCheck() {

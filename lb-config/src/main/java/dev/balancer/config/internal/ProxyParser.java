@@ -135,6 +135,12 @@ final class ProxyParser {
       case "hash-type" -> hashType(p, at, args);
       case "timeout" -> timeout(p, at, args);
       case "errorfile" -> errorfile(p, args);
+      case "log-format" -> {
+        if (args.size() != 1) {
+          throw new Bad("'log-format' expects one argument (quote it if it has spaces).");
+        }
+        p.logFormat = Optional.of(args.get(0));
+      }
       case "retries" -> p.retries = lenientInt(at, single(args, "retries", "<number>"), "retries");
       case "server" -> servers.server(p, at, args);
       case "default-server" -> servers.defaultServer(p, at, args);

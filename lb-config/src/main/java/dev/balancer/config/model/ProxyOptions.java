@@ -15,13 +15,15 @@ import java.util.Optional;
  * @param httpCheck {@code option httpchk [METH] [URI] [VER]}
  * @param errorFiles {@code errorfile CODE FILE}: the whole HTTP response (status line, headers,
  *     body) HAProxy sends instead of its own page for that status, read when the file was loaded
+ * @param logFormat {@code log-format}: the access-log line's format, when not HAProxy's httplog
  */
 public record ProxyOptions(
     Map<String, Boolean> flags,
     Optional<ForwardFor> forwardFor,
     Optional<Integer> redispatch,
     Optional<HttpCheck.Request> httpCheck,
-    Map<Integer, String> errorFiles) {
+    Map<Integer, String> errorFiles,
+    Optional<String> logFormat) {
 
   /** No option set. */
   public static final ProxyOptions NONE = new ProxyOptions(Map.of(), Optional.empty(), Optional.empty(), Optional.empty());
@@ -32,12 +34,13 @@ public record ProxyOptions(
     Objects.requireNonNull(redispatch, "redispatch");
     Objects.requireNonNull(httpCheck, "httpCheck");
     errorFiles = Map.copyOf(errorFiles);
+    Objects.requireNonNull(logFormat, "logFormat");
   }
 
   /** Options without error files. */
   public ProxyOptions(Map<String, Boolean> flags, Optional<ForwardFor> forwardFor, Optional<Integer> redispatch,
       Optional<HttpCheck.Request> httpCheck) {
-    this(flags, forwardFor, redispatch, httpCheck, Map.of());
+    this(flags, forwardFor, redispatch, httpCheck, Map.of(), Optional.empty());
   }
 
   /** Whether {@code option NAME} is in force. */
