@@ -4,6 +4,7 @@
 # interleaved for a few rounds. Each figure is the process's CPU time (user + system, from /proc) over
 # a window after a warm-up, as a share of one core.
 # Usage: bench/health-checks.sh [ROUNDS] [SECONDS] [WARMUP_SECONDS]
+# JVM_VARIANTS="|-XX:+UseSerialGC" compares JVM option sets (separated by |; empty = the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -50,11 +51,17 @@ nginx -c "$PWD/$out/nginx.conf" & pids+=($!)
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-ours=(); theirs=()
+IFS='|' read -r -a variants <<< "${JVM_VARIANTS:-}"
+[ ${#variants[@]} -gt 0 ] || variants=("")
+declare -A ours
+theirs=()
 for r in $(seq 1 "$rounds"); do
-  line=$(timeout $((window + warmup + 60)) java -cp bench/target/lb-bench.jar dev.balancer.bench.HealthCheckLoad $port 1000 "$window" "$warmup" 2>/dev/null | tail -1)
-  echo "round $r balancer: $line"
-  ours+=("$(echo "$line" | sed -E 's/.*: ([0-9.]+)% of one core.*/\1/')")
+  for v in "${variants[@]}"; do
+    # shellcheck disable=SC2086
+    line=$(timeout $((window + warmup + 60)) java $v -cp bench/target/lb-bench.jar dev.balancer.bench.HealthCheckLoad $port 1000 "$window" "$warmup" 2>/dev/null | tail -1)
+    echo "round $r balancer ${v:-(JVM defaults)}: $line"
+    ours[k$v]="${ours[k$v]:-} $(echo "$line" | sed -E 's/.*: ([0-9.]+)% of one core.*/\1/')"
+  done
   haproxy -f "$out/haproxy.cfg" -db > "$out/haproxy.log" 2>&1 & hp=$!; pids+=($hp)
   sleep "$warmup" # the same warm-up as ours
   a=$(ticks $hp); sleep "$window"; b=$(ticks $hp)
@@ -67,5 +74,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? 
 echo
 echo "| checker (1,000 servers, HTTP, inter 2s) | CPU, share of one core (median of $rounds) | rounds |"
 echo "|---|---|---|"
-echo "| Balancer | $(median "${ours[@]}")% | ${ours[*]} |"
+for v in "${variants[@]}"; do
+  # shellcheck disable=SC2086
+  echo "| Balancer ${v:-(JVM defaults)} | $(median ${ours[k$v]})% | ${ours[k$v]# } |"
+done
 echo "| HAProxy 2.6 nbthread 1 | $(median "${theirs[@]}")% | ${theirs[*]} |"
