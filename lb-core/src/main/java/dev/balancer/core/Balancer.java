@@ -212,7 +212,7 @@ public final class Balancer implements AutoCloseable {
     if (edits.isEmpty() && !responseRules) {
       return picked;
     }
-    CompletableFuture<Decision> out = picked.thenApply(d -> {
+    return Futures.map(picked, d -> {
       if (d instanceof Decision.Forward f) {
         // HAProxy runs the backend's http-response rules, then the frontend's
         f.lease().headerRules(edits, responseRules ? () -> {
@@ -227,13 +227,6 @@ public final class Balancer implements AutoCloseable {
       }
       return d;
     });
-    // a caller that gives up waiting in the queue gives up its place too
-    out.whenComplete((d, e) -> {
-      if (out.isCancelled()) {
-        picked.cancel(false);
-      }
-    });
-    return out;
   }
 
   /**

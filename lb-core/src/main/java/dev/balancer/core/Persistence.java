@@ -49,7 +49,7 @@ final class Persistence {
     }
     CompletableFuture<Decision> f = target != null ? be.leaseOn(target) : be.lease(request);
     boolean post = request.method().equals("POST");
-    return f.thenApply(d -> {
+    return Futures.map(f, d -> {
       if (d instanceof Decision.Forward fw) {
         Lease lease = fw.lease();
         lease.cookies(new CookieAction(cookie, lease.server().config().settings().cookie(), sent, post, now));

@@ -143,4 +143,20 @@ class QueueTest {
     assertThat(lease(next).server().name()).isEqualTo("s1");
     assertThat(b.server("app", "s1").orElseThrow().inFlight()).isEqualTo(1);
   }
+
+  @Test
+  void aCancelledWaitWithCookiePersistenceDoesNotKeepASlotEither() {
+    Balancer b = balancer("  cookie SRV insert\n  server s1 127.0.0.1:1 maxconn 1 cookie c1\n");
+    Lease busy = lease(b.decideAsync("www", GET));
+    CompletableFuture<Decision> cancelled = b.decideAsync("www", GET);
+    CompletableFuture<Decision> next = b.decideAsync("www", GET);
+
+    cancelled.cancel(false);
+    busy.release();
+
+    assertThat(lease(next).server().name()).isEqualTo("s1");
+    lease(next).release();
+    // nothing in flight: the cancelled wait took no slot, now or later
+    assertThat(b.server("app", "s1").orElseThrow().inFlight()).isZero();
+  }
 }

@@ -542,7 +542,8 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (!proxyResponse.isCommitted()) {
       int status = outcome == Outcome.CONNECTION_ERROR && connectFailure(failure) ? 503
           : outcome == Outcome.TIMEOUT ? 504 : 502;
-      proxyResponse.resetBuffer();
+      // nothing of the failed server's answer (its headers included) goes with the error page
+      proxyResponse.reset();
       answer(clientRequest, proxyResponse, Decision.Respond.errorPage(status));
       if (clientRequest.isAsyncStarted()) {
         clientRequest.getAsyncContext().complete();
@@ -565,6 +566,10 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static boolean connectFailure(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException) {
+        return true;
+      }
+      // Jetty's client reports 'timeout connect' so
+      if (t instanceof java.net.SocketTimeoutException && String.valueOf(t.getMessage()).contains("Connect")) {
         return true;
       }
     }

@@ -93,8 +93,14 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
       }
     }
 
+    /** When the endpoint last woke us, and for how long the connection has been idle since then. */
+    private long lastWakeNanos;
+    private long idleMillis;
+
     /**
-     * The endpoint wakes us after the shortest of the three timeouts; which one applies depends on
+     * The endpoint wakes us after the shortest of the three timeouts, and Jetty then starts its
+     * idle clock again: so the time the connection has been idle is counted here, over wake-ups
+     * that follow each other with no activity between them. Which timeout applies depends on
      * where the connection is: between two requests {@code timeout http-keep-alive} (a silent
      * close), in a request head {@code timeout http-request} (408), else {@code timeout client}.
      */
@@ -103,18 +109,22 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
       if (!getServer().isRunning() || connector.isShutdown()) {
         return super.onIdleExpired(timeout); // stopping: Jetty's graceful close decides
       }
-      long idle = getEndPoint() instanceof org.eclipse.jetty.io.IdleTimeout t ? t.getIdleFor() : Long.MAX_VALUE;
+      long now = System.nanoTime();
+      long step = timeouts.shortest();
+      boolean continued = lastWakeNanos != 0 && (now - lastWakeNanos) / 1_000_000 <= step + step / 2 + 50;
+      idleMillis = continued ? idleMillis + step : step;
+      lastWakeNanos = now;
       boolean betweenRequests = getParser().isStart() && getMessagesIn() > 0;
       if (betweenRequests) {
-        return idle >= timeouts.keepAlive() - 5 && super.onIdleExpired(timeout);
+        return idleMillis >= timeouts.keepAlive() && super.onIdleExpired(timeout);
       }
       if (inHead()) {
-        if (idle >= timeouts.httpRequest() - 5) {
+        if (idleMillis >= timeouts.httpRequest()) {
           timeout408();
         }
         return false;
       }
-      return idle >= timeouts.client() - 5 && super.onIdleExpired(timeout);
+      return idleMillis >= timeouts.client() && super.onIdleExpired(timeout);
     }
 
     private boolean inHead() {

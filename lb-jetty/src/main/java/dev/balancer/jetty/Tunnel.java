@@ -85,6 +85,7 @@ final class Tunnel {
       int status = Integer.parseInt(lines[0].split(" ")[1]);
       response.setStatus(status);
       long contentLength = -1;
+      boolean chunked = false;
       for (int i = 1; i < lines.length; i++) {
         int colon = lines[i].indexOf(':');
         if (colon <= 0) {
@@ -95,14 +96,20 @@ final class Tunnel {
         if (name.equalsIgnoreCase("content-length")) {
           contentLength = Long.parseLong(value);
         }
+        if (name.equalsIgnoreCase("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+          chunked = true;
+        }
         if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))
             && (status == 101 || !name.equalsIgnoreCase("connection") && !name.equalsIgnoreCase("upgrade"))) {
           response.addHeader(name, value);
         }
       }
       if (status != 101) {
-        // an ordinary answer: its body, then the exchange is over
-        byte[] body = contentLength >= 0 ? in.readNBytes((int) Math.min(contentLength, Integer.MAX_VALUE)) : in.readAllBytes();
+        // an ordinary answer: its body as its framing says (none for 1xx, 204, 304), then the exchange is over
+        byte[] body = status < 200 || status == 204 || status == 304 ? new byte[0]
+            : chunked ? dechunk(in)
+            : contentLength >= 0 ? in.readNBytes((int) Math.min(contentLength, Integer.MAX_VALUE))
+            : in.readAllBytes();
         response.getOutputStream().write(body);
         return;
       }
@@ -150,6 +157,41 @@ final class Tunnel {
       b.append(h[0]).append(": ").append(h[1]).append("\r\n");
     }
     return b.append("\r\n").toString();
+  }
+
+  /** A chunked body, decoded (trailers dropped). */
+  private static byte[] dechunk(InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    while (true) {
+      String sizeLine = line(in);
+      int semi = sizeLine.indexOf(';');
+      int size = Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
+      if (size == 0) {
+        while (!line(in).isEmpty()) {
+          // trailers
+        }
+        return out.toByteArray();
+      }
+      out.write(in.readNBytes(size));
+      line(in);
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (c != '\r') {
+        b.append((char) c);
+      }
+      if (b.length() > 8192) {
+        throw new IOException("chunk line too long");
+      }
+    }
+    if (c < 0 && b.length() == 0) {
+      throw new IOException("the server closed the connection in a chunked body");
+    }
+    return b.toString();
   }
 
   private static byte[] readHead(InputStream in) throws IOException {

@@ -135,6 +135,20 @@ class SlowClientsIT {
   }
 
   @Test
+  void aClientStalledInItsBodyIsCutAtTimeoutClient() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", lb.port("www"))) {
+      s.setSoTimeout(10_000);
+      long t0 = System.nanoTime();
+      s.getOutputStream().write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab".getBytes(StandardCharsets.ISO_8859_1));
+      readAll(s);
+      long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+
+      // timeout client (3 s) applies, not the shorter keep-alive or http-request ones, and not never
+      assertThat(tookMillis).isBetween(2500L, 6000L);
+    }
+  }
+
+  @Test
   void aRequestWaitingForItsServerIsNotCutByTheShorterTimeouts() throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + lb.port("www") + "/?delay=1500")).build(), HttpResponse.BodyHandlers.ofString());

@@ -104,6 +104,13 @@ class WebSocketIT {
       }
       String request = head.toString(StandardCharsets.ISO_8859_1);
       handshakes.add(request);
+      if (request.startsWith("GET /teapot")) {
+        // a chunked refusal on a connection the server keeps open
+        out.write("HTTP/1.1 418 I'm a teapot\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return;
+      }
       if (request.startsWith("GET /forbidden")) {
         out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno".getBytes(StandardCharsets.ISO_8859_1));
         s.close();
@@ -258,6 +265,18 @@ class WebSocketIT {
         .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse().statusCode())
             .isEqualTo(403));
     await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
+  void aChunkedRefusalOnAKeptConnectionComesBackAtOnce() throws Exception {
+    startBalancer("");
+    long t0 = System.nanoTime();
+
+    assertThatThrownBy(() -> client.newWebSocketBuilder().buildAsync(uri("/teapot"), new Collector()).get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
+        .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse().statusCode())
+            .isEqualTo(418));
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(3000);
   }
 
   @Test

@@ -21,7 +21,7 @@ final class Conditions {
       "req.fhdr_cnt", "req.hdr_val", "req.cook", "req.cookie", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg",
       "cook_cnt", "req.cook_cnt", "method", "meth", "src", "dst_port", "req.ver", "req_ver", "req.proto_http",
       "req_proto_http", "always_true", "always_false", "base", "base_beg", "base_end", "base_sub", "base_reg", "query",
-      "req.len", "req_len", "ssl_fc", "wait_end", "req.rdp_cookie_cnt", "http_auth", "http_auth_group");
+      "req.len", "req_len", "ssl_fc", "wait_end", "req.rdp_cookie_cnt", "http_auth", "http_auth_group", "hdr_ip", "req.hdr_ip");
 
   private final Parser parser;
 

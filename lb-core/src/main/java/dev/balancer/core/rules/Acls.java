@@ -225,7 +225,7 @@ public final class Acls {
     if (u > 0) {
       String suffix = base.substring(u + 1);
       switch (suffix) {
-        case "beg", "end", "sub", "dir", "dom", "reg", "len" -> {
+        case "beg", "end", "sub", "dir", "dom", "reg", "len", "ip" -> {
           return suffix;
         }
         case "cnt", "val", "port" -> {
@@ -274,7 +274,7 @@ public final class Acls {
     if (f.equals("base") || f.startsWith("base_")) {
       return r -> List.of(r.header("host").orElse("") + Paths.normalize(r.path()));
     }
-    if (f.equals("hdr") || f.startsWith("hdr_") || f.equals("req.hdr") || f.equals("req.hdr_val")) {
+    if (f.equals("hdr") || f.startsWith("hdr_") || f.equals("req.hdr") || f.equals("req.hdr_val") || f.equals("req.hdr_ip")) {
       return r -> splitHeader(r.headers(arg));
     }
     if (f.equals("cook") || f.startsWith("cook_") || f.equals("req.cook") || f.equals("req.cookie")) {
@@ -417,9 +417,14 @@ public final class Acls {
       }
     }
     return s -> {
+      // an address literal only: a sample is never looked up in the DNS, and an empty one is no address
+      String t = s.trim();
+      if (t.isEmpty() || !IP_LITERAL.matcher(t).matches()) {
+        return false;
+      }
       byte[] a;
       try {
-        a = InetAddress.getByName(s).getAddress();
+        a = InetAddress.getByName(t).getAddress();
       } catch (UnknownHostException e) {
         return false;
       }
@@ -431,6 +436,8 @@ public final class Acls {
       return false;
     };
   }
+
+  private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
 
   private static boolean prefixMatches(byte[] a, byte[] net, int bits) {
     for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
