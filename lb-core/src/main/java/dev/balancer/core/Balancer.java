@@ -181,8 +181,7 @@ public final class Balancer implements AutoCloseable {
     java.util.function.Function<dev.balancer.config.model.ProxyOptions, String> file = o -> o.errorFiles().get(status);
     String raw = backend == null ? null : c.backend(backend).map(b -> file.apply(b.options())).orElse(null);
     if (raw == null && frontend != null) {
-      raw = c.frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
-          .map(f -> file.apply(f.options())).orElse(null);
+      raw = c.frontend(frontend).map(f -> file.apply(f.options())).orElse(null);
     }
     return raw == null ? Decision.Respond.errorPage(status) : Decision.Respond.fromErrorFile(status, raw);
   }

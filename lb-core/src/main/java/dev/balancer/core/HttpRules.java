@@ -31,6 +31,8 @@ final class HttpRules {
   private final List<Rule> request;
   private final List<Rule> response;
   private final Optional<ForwardFor> forwardFor;
+  /** {@code option forwardfor except NET}, compiled once: clients it names get no header. */
+  private final Predicate<RequestView> forwardForExcept;
   /** {@code option http-server-close} or {@code httpclose}: the server gets {@code connection: close}. */
   final boolean serverClose;
   /** {@code option httpclose}: the client's connection is closed after the response too. */
@@ -41,6 +43,9 @@ final class HttpRules {
     this.request = request;
     this.response = response;
     this.forwardFor = forwardFor;
+    this.forwardForExcept = forwardFor.flatMap(ForwardFor::except)
+        .map(net -> Acls.compile(new Acl("", "src", List.of(), List.of(), List.of(net), dev.balancer.config.Location.UNKNOWN)))
+        .orElse(r -> false);
     this.serverClose = serverClose;
     this.clientClose = clientClose;
   }
@@ -112,8 +117,7 @@ final class HttpRules {
       return;
     }
     ForwardFor f = forwardFor.get();
-    if (f.except().isPresent() && Acls.compile(new Acl("", "src", List.of(), List.of(), List.of(f.except().get()),
-        dev.balancer.config.Location.UNKNOWN)).test(req)) {
+    if (forwardForExcept.test(req)) {
       return;
     }
     if (f.ifNone() && !req.headers(f.header()).isEmpty()) {

@@ -49,10 +49,12 @@ final class AccessLog implements RequestLog {
 
   @Override
   public void log(Request request, Response response) {
-    if (!(request.getAttribute(FRONTEND) instanceof String frontend) || !logs(frontend)) {
+    if (!(request.getAttribute(FRONTEND) instanceof String frontend)) {
       return;
     }
-    sink.accept(line(request, response, frontend));
+    // one look-up of the frontend's options per request: whether it logs, and in which format
+    balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
+        .ifPresent(o -> sink.accept(line(request, response, frontend, o.logFormat().orElse(HTTPLOG))));
   }
 
   private boolean logs(String frontend) {
@@ -60,8 +62,7 @@ final class AccessLog implements RequestLog {
   }
 
   private boolean option(String frontend, String name) {
-    return balancer.config().frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
-        .map(Frontend::options).map(o -> o.enabled(name)).orElse(false);
+    return balancer.config().frontend(frontend).map(Frontend::options).map(o -> o.enabled(name)).orElse(false);
   }
 
   /**
@@ -82,7 +83,7 @@ final class AccessLog implements RequestLog {
   /** HAProxy's {@code option httplog} format (without the empty header captures). */
   static final String HTTPLOG = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
 
-  private String line(Request request, Response response, String frontend) {
+  private String line(Request request, Response response, String frontend, String format) {
     long begin = request.getBeginNanoTime();
     long now = System.nanoTime();
     long headers = request.getHeadersNanoTime();
@@ -138,8 +139,6 @@ final class AccessLog implements RequestLog {
     v.put("HQ", uri.getQuery() == null ? "" : "?" + uri.getQuery());
     v.put("HV", version);
     v.put("ID", "-");
-    String format = balancer.config().frontends().stream().filter(f -> f.name().equals(frontend)).findFirst()
-        .flatMap(f -> f.options().logFormat()).orElse(HTTPLOG);
     return v.containsKey("ci") ? format(format, v) : "";
   }
 

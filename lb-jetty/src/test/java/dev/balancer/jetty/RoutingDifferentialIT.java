@@ -152,8 +152,17 @@ class RoutingDifferentialIT {
     backends.values().forEach(b -> b.stop(0));
   }
 
-  private String config(int port) {
-    return config(port, RULES);
+  /** The same rules in HAProxy and in our balancer, each on a free port; returns {haproxy's, ours}. */
+  private int[] startBoth(String rules) throws Exception {
+    int port = CookieDifferentialIT.freePort();
+    Path cfg = dir.resolve("haproxy.cfg");
+    Files.writeString(cfg, config(port, rules));
+    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = CookieDifferentialIT.freePort();
+    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+    return new int[] {port, ourPort};
   }
 
   private String config(int port, String rules) {
@@ -173,14 +182,9 @@ class RoutingDifferentialIT {
 
   @Test
   void everyRequestReachesTheBackendHaproxyChooses() throws Exception {
-    int port = CookieDifferentialIT.freePort();
-    Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port));
-    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
-    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort)).orThrow());
+    int[] ports = startBoth(RULES);
+    int port = ports[0];
+    int ourPort = ports[1];
 
     List<String> theirs = new ArrayList<>();
     List<String> mine = new ArrayList<>();
@@ -223,14 +227,9 @@ class RoutingDifferentialIT {
 
   @Test
   void httpRulesAnswerAndRewriteAsHaproxyDoes() throws Exception {
-    int port = CookieDifferentialIT.freePort();
-    Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port, HTTP_RULES));
-    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
-    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, HTTP_RULES)).orThrow());
+    int[] ports = startBoth(HTTP_RULES);
+    int port = ports[0];
+    int ourPort = ports[1];
     List<String> requests = List.of(
         "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: t/1\r\n",
         "GET /deny HTTP/1.1\r\nHost: a\r\n",
@@ -257,14 +256,9 @@ class RoutingDifferentialIT {
   @Test
   void theServerGetsTheSameRequestAsFromHaproxy() throws Exception {
     String rules = "  default_backend web\n";
-    int port = CookieDifferentialIT.freePort();
-    Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port, rules));
-    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
-    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+    int[] ports = startBoth(rules);
+    int port = ports[0];
+    int ourPort = ports[1];
     List<String> requests = List.of(
         "GET /a?b=c&d HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: ua/1\r\nAccept: */*\r\n",
         "POST /form HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nx=1&y=2",
@@ -316,14 +310,9 @@ class RoutingDifferentialIT {
           timeout server 500ms
           server s 127.0.0.1:%d
         """.formatted(page403, page503, backends.get("web").getAddress().getPort());
-    int port = CookieDifferentialIT.freePort();
-    Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port, rules));
-    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
-    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+    int[] ports = startBoth(rules);
+    int port = ports[0];
+    int ourPort = ports[1];
 
     for (String path : List.of("/deny", "/gone", "/slowserver")) {
       String r = "GET " + path + " HTTP/1.1\r\nHost: a\r\n";
@@ -347,14 +336,9 @@ class RoutingDifferentialIT {
           user alice insecure-password secret
           user bob password %s
         """.formatted(hash);
-    int port = CookieDifferentialIT.freePort();
-    Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port, rules));
-    haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
-    ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
+    int[] ports = startBoth(rules);
+    int port = ports[0];
+    int ourPort = ports[1];
     StringBuilder seen = new StringBuilder();
     java.util.function.Function<String, String> basic = userPass -> "Authorization: Basic "
         + java.util.Base64.getEncoder().encodeToString(userPass.getBytes(StandardCharsets.UTF_8)) + "\r\n";
