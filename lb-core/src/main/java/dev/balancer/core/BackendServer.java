@@ -32,6 +32,13 @@ public final class BackendServer {
 
   private final String backend;
   private final ServerCounters counters = new ServerCounters();
+  private final dev.balancer.core.stats.Counters stats = new dev.balancer.core.stats.Counters();
+  /** When its state last changed (scheduler nanos). */
+  private volatile long lastChange;
+  /** When it went down (scheduler nanos), or {@link Long#MIN_VALUE} while it is not down. */
+  private volatile long downSince = Long.MIN_VALUE;
+  private volatile long downtimeNanos;
+  private final java.util.concurrent.atomic.AtomicLong downTransitions = new java.util.concurrent.atomic.AtomicLong();
   private volatile Server config;
   private volatile Timeouts timeouts;
   private volatile AdminState adminState;
@@ -45,6 +52,7 @@ public final class BackendServer {
   BackendServer(String backend, Server config, Timeouts timeouts, Scheduler clock) {
     this.backend = Objects.requireNonNull(backend, "backend");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.lastChange = clock.nanoTime();
     reconfigure(config, timeouts);
   }
 
@@ -187,6 +195,9 @@ public final class BackendServer {
         this.health = Health.GOING_DOWN;
       }
     }
+    if (adminState != state) {
+      lastChange = clock.nanoTime();
+    }
     this.adminState = state;
     drainAnnounced = false;
     onChange();
@@ -204,9 +215,50 @@ public final class BackendServer {
       // a recovery: slow start applies (never at process start)
       startSlowstart();
     }
+    Health before = this.health;
     this.health = health;
+    if (before != health) {
+      long now = clock.nanoTime();
+      lastChange = now;
+      boolean wasDown = !before.takesPersistentTraffic();
+      boolean isDown = !health.takesPersistentTraffic();
+      if (!wasDown && isDown) {
+        downSince = now;
+        downTransitions.incrementAndGet();
+      } else if (wasDown && !isDown && downSince != Long.MIN_VALUE) {
+        downtimeNanos += now - downSince;
+        downSince = Long.MIN_VALUE;
+      }
+    }
     drainAnnounced = false;
     onChange();
+  }
+
+  /** Its traffic counters (the stats page's columns): kept across reloads with its identity. */
+  public dev.balancer.core.stats.Counters stats() {
+    return stats;
+  }
+
+  /** Seconds since its state last changed ({@code lastchg}). */
+  public long secondsSinceChange() {
+    return (clock.nanoTime() - lastChange) / 1_000_000_000L;
+  }
+
+  /** Seconds it has spent DOWN in total ({@code downtime}). */
+  public long downtimeSeconds() {
+    long since = downSince;
+    long extra = since == Long.MIN_VALUE ? 0 : clock.nanoTime() - since;
+    return (downtimeNanos + extra) / 1_000_000_000L;
+  }
+
+  /** How many times it went from up to DOWN ({@code chkdown}). */
+  public long downTransitions() {
+    return downTransitions.get();
+  }
+
+  /** The most requests it had in flight at once ({@code smax}). */
+  public int maxInFlight() {
+    return counters.max();
   }
 
   private void startSlowstart() {

@@ -41,6 +41,12 @@ import java.util.random.RandomGenerator;
 public final class Balancer implements AutoCloseable {
 
   private final AtomicReference<Snapshot> current = new AtomicReference<>();
+  private final Map<String, dev.balancer.core.stats.Counters> frontendStats = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, dev.balancer.core.stats.Counters> backendStats = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The configuration last given to {@link #apply} (or {@link #create}): the file's. */
+  private Config fileConfig;
+  /** Servers added at runtime ({@link #addServer}), per backend, in order. */
+  private final Map<String, List<Server>> added = new LinkedHashMap<>();
 
   private final RandomGenerator random;
   private final Scheduler scheduler;
@@ -51,6 +57,7 @@ public final class Balancer implements AutoCloseable {
     this.scheduler = scheduler;
     // on real time, check timers run on the prober's own I/O thread: no hand-off per check
     this.checker = new HealthChecker(scheduler == Scheduler.system() ? prober.scheduler().orElse(scheduler) : scheduler, prober);
+    this.fileConfig = config;
     Snapshot first = build(config, Map.of(), 1);
     current.set(first);
     first.backends.values().forEach(BackendRuntime::attach);
@@ -117,6 +124,160 @@ public final class Balancer implements AutoCloseable {
    */
   public synchronized void apply(Config config) {
     Objects.requireNonNull(config, "config");
+    this.fileConfig = config;
+    swap(withAdded(config));
+    frontendStats.keySet().retainAll(config.frontends().stream().map(Frontend::name).toList());
+    backendStats.keySet().retainAll(config.backends().stream().map(Backend::name).toList());
+  }
+
+  /** The file's configuration plus the servers added at runtime, which a reload keeps unless the file names them. */
+  private Config withAdded(Config config) {
+    added.keySet().retainAll(config.backends().stream().map(Backend::name).toList());
+    if (added.isEmpty()) {
+      return config;
+    }
+    List<Backend> backends = new ArrayList<>();
+    for (Backend be : config.backends()) {
+      List<Server> extra = added.get(be.name());
+      if (extra != null) {
+        // the file wins: a server it names replaces the one added at runtime
+        extra.removeIf(s -> be.server(s.name()).isPresent());
+      }
+      if (extra == null || extra.isEmpty()) {
+        backends.add(be);
+        continue;
+      }
+      List<Server> servers = new ArrayList<>(be.servers());
+      int id = servers.stream().mapToInt(Server::id).max().orElse(0);
+      for (Server s : extra) {
+        servers.add(new Server(s.name(), s.host(), s.port(), ++id, s.settings(), s.location()));
+      }
+      backends.add(new Backend(be.name(), be.location(), be.balance(), be.hashType(), be.cookie(), be.options(),
+          be.timeouts(), be.retries(), be.httpCheck(), be.acls(), be.httpRequestRules(), be.httpResponseRules(),
+          servers, be.stats(), be.listen(), be.origins()));
+    }
+    return new Config(config.global(), config.frontends(), backends, config.userlists());
+  }
+
+  /**
+   * HAProxy's {@code add server BACKEND/NAME ADDR [keywords]}: a new server, which starts in MAINT
+   * (set it READY to send it traffic). It is kept across reloads until the file gets a server of
+   * the same name. {@code default-server} lines do not apply, as in HAProxy; unlike HAProxy 2.6,
+   * {@code cookie} is accepted, so that a new version can take sticky clients.
+   *
+   * @param spec the rest of a {@code server} line: {@code 10.0.0.5:8080 check weight 10}
+   * @throws IllegalArgumentException with HAProxy's words when it is refused
+   */
+  public synchronized BackendServer addServer(String backend, String name, String spec) {
+    Backend be = current.get().config.backend(backend)
+        .orElseThrow(() -> new IllegalArgumentException("No such backend."));
+    if (!name.matches("[A-Za-z0-9_.:-]+")) {
+      throw new IllegalArgumentException("Invalid server name '" + name + "'.");
+    }
+    if (be.server(name).isPresent()) {
+      throw new IllegalArgumentException("Already exists a server with the same name in backend.");
+    }
+    if (!dynamic(be)) {
+      throw new IllegalArgumentException("Backend must use a dynamic load balancing to support dynamic servers.");
+    }
+    var parsed = dev.balancer.config.ConfigLoader.parse("add server", "backend " + backend + "\n  server " + name + " " + spec + " disabled\n");
+    if (parsed.hasErrors()) {
+      String why = parsed.errors().get(0).message();
+      throw new IllegalArgumentException(why);
+    }
+    Server server = parsed.config().orElseThrow().backends().get(0).servers().get(0);
+    added.computeIfAbsent(backend, b -> new ArrayList<>()).add(server);
+    swap(withAdded(fileConfig));
+    return server(backend, name).orElseThrow();
+  }
+
+  /**
+   * HAProxy's {@code del server BACKEND/NAME}: only a server in MAINT with no request in flight can
+   * go. A server of the file comes back at the next reload if the file still has it.
+   *
+   * @throws IllegalStateException with HAProxy's words when it cannot be deleted now
+   */
+  public synchronized void deleteServer(String backend, String name) {
+    BackendServer s = server(backend, name).orElseThrow(() -> new IllegalArgumentException("No such server."));
+    if (s.adminState() != AdminState.MAINT) {
+      throw new IllegalStateException("Only servers in maintenance mode can be deleted.");
+    }
+    if (s.inFlight() > 0) {
+      throw new IllegalStateException("Server still has connections attached to it, cannot remove it.");
+    }
+    List<Server> extra = added.get(backend);
+    if (extra != null) {
+      extra.removeIf(x -> x.name().equals(name));
+    }
+    Config now = current.get().config;
+    List<Backend> backends = new ArrayList<>();
+    for (Backend be : now.backends()) {
+      if (!be.name().equals(backend)) {
+        backends.add(be);
+        continue;
+      }
+      List<Server> servers = new ArrayList<>(be.servers());
+      servers.removeIf(x -> x.name().equals(name));
+      backends.add(new Backend(be.name(), be.location(), be.balance(), be.hashType(), be.cookie(), be.options(),
+          be.timeouts(), be.retries(), be.httpCheck(), be.acls(), be.httpRequestRules(), be.httpResponseRules(),
+          servers, be.stats(), be.listen(), be.origins()));
+    }
+    swap(new Config(now.global(), now.frontends(), backends, now.userlists()));
+  }
+
+  /**
+   * HAProxy's {@code set server BACKEND/NAME weight W}: {@code 7}, or {@code 50%} of the weight in
+   * the configuration (rounded down).
+   *
+   * @return the new weight
+   * @throws IllegalArgumentException with HAProxy's words when it is refused
+   */
+  public int setWeight(String backend, String name, String weight) {
+    BackendServer s = server(backend, name).orElseThrow(() -> new IllegalArgumentException("No such server."));
+    String w = weight.trim();
+    int value;
+    try {
+      if (w.endsWith("%")) {
+        long pct = Long.parseLong(w.substring(0, w.length() - 1).trim());
+        if (pct < 0) {
+          throw new IllegalArgumentException("Relative weight must be positive.");
+        }
+        value = (int) Math.min(Integer.MAX_VALUE, s.config().weight() * pct / 100);
+      } else {
+        long v = Long.parseLong(w);
+        value = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
+      }
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Require <weight> or <weight%>.");
+    }
+    s.setWeight(value);
+    return value;
+  }
+
+  private static boolean dynamic(Backend be) {
+    return switch (be.balance().algorithm()) {
+      case ROUND_ROBIN, LEASTCONN, FIRST, RANDOM -> true;
+      case STATIC_RR -> false;
+      default -> be.hashType().method() == dev.balancer.config.model.HashType.Method.CONSISTENT;
+    };
+  }
+
+  /** A frontend's traffic counters (kept while its name stays in the configuration). */
+  public dev.balancer.core.stats.Counters frontendStats(String frontend) {
+    return frontendStats.computeIfAbsent(frontend, n -> new dev.balancer.core.stats.Counters());
+  }
+
+  /** A backend's traffic counters (kept while its name stays in the configuration). */
+  public dev.balancer.core.stats.Counters backendStats(String backend) {
+    return backendStats.computeIfAbsent(backend, n -> new dev.balancer.core.stats.Counters());
+  }
+
+  /** Every frontend, backend and server with its state and counters, in HAProxy's stats order. */
+  public List<dev.balancer.core.stats.StatsRow> stats() {
+    return dev.balancer.core.stats.StatsTable.rows(this);
+  }
+
+  private void swap(Config config) {
     Snapshot old = current.get();
     Snapshot next = build(config, old.servers(), old.generation + 1);
     current.set(next);
@@ -130,6 +291,11 @@ public final class Balancer implements AutoCloseable {
       }
     });
     checker.sync(List.copyOf(next.backends.values()));
+  }
+
+  /** Whether a request is for the stats page: {@code stats enable} and the URI starts with {@code stats uri}. */
+  private static boolean statsMatch(dev.balancer.config.model.StatsSettings stats, RequestView req) {
+    return stats.enabled() && req.target().startsWith(stats.uri());
   }
 
   /** The configuration in force. */
@@ -160,9 +326,13 @@ public final class Balancer implements AutoCloseable {
     // HAProxy's order: the frontend's http-request rules, use_backend, the backend's rules
     EditableRequest req = EditableRequest.of(request);
     HttpRules frontendRules = s.frontendRules.getOrDefault(frontend, HttpRules.NONE);
-    Decision.Respond answer = frontendRules.onRequest(req);
+    Decision answer = frontendRules.onRequest(req);
     if (answer != null) {
       return CompletableFuture.completedFuture(answer);
+    }
+    // HAProxy serves its stats page after the frontend's http-request rules (auth, deny) ran
+    if (s.config.frontend(frontend).map(f -> statsMatch(f.stats(), req)).orElse(false)) {
+      return CompletableFuture.completedFuture(new Decision.Serve("stats", frontend));
     }
     String backend = router.backend(req);
     return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER)
@@ -190,9 +360,12 @@ public final class Balancer implements AutoCloseable {
   private static CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
     req.routed(backend);
     HttpRules backendRules = s.backendRules.getOrDefault(backend, HttpRules.NONE);
-    Decision.Respond answer = backendRules.onRequest(req);
+    Decision answer = backendRules.onRequest(req);
     if (answer != null) {
       return CompletableFuture.completedFuture(answer);
+    }
+    if (s.config.backend(backend).map(b -> statsMatch(b.stats(), req)).orElse(false)) {
+      return CompletableFuture.completedFuture(new Decision.Serve("stats", backend));
     }
     if (frontendRules.hasForwardFor()) {
       frontendRules.forwardFor(req);

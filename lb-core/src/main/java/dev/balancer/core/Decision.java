@@ -11,6 +11,18 @@ public sealed interface Decision {
   record Forward(Lease lease) implements Decision {}
 
   /**
+   * Answer with one of the balancer's own services: {@code stats} (the stats page of {@code proxy},
+   * whose {@code stats uri} the request matched) or {@code prometheus-exporter} ({@code http-request
+   * use-service prometheus-exporter}).
+   */
+  record Serve(String service, String proxy) implements Decision {
+    public Serve {
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(proxy, "proxy");
+    }
+  }
+
+  /**
    * Answer locally, without a server.
    *
    * @param status the HTTP status, e.g. 503

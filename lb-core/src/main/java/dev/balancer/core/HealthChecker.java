@@ -245,6 +245,10 @@ final class HealthChecker implements AutoCloseable {
         last = r;
         int before = machine.health();
         boolean wasUp = machine.isUp();
+        if (wasUp && !r.status().success()) {
+          // HAProxy's chkfail: failed checks while the server was up
+          server.stats().checkFailure();
+        }
         changed = machine.apply(r.status());
         if (changed) {
           server.setHealth(machine.state());

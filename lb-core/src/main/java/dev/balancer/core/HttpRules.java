@@ -74,8 +74,8 @@ final class HttpRules {
     return !response.isEmpty();
   }
 
-  /** Runs the request rules; returns the local answer of the rule that gave one, else null. */
-  Decision.Respond onRequest(EditableRequest req) {
+  /** Runs the request rules; returns the local answer (or service) of the rule that gave one, else null. */
+  Decision onRequest(EditableRequest req) {
     for (Rule r : request) {
       if (!r.when.test(req)) {
         continue;
@@ -102,6 +102,8 @@ final class HttpRules {
         req.edit(new HeaderEdit(set.add() ? HeaderEdit.Kind.ADD : HeaderEdit.Kind.SET, set.name(), Formats.expand(set.format(), req)));
       } else if (a instanceof HttpAction.DelHeader del) {
         req.edit(new HeaderEdit(HeaderEdit.Kind.DEL, del.name(), ""));
+      } else if (a instanceof HttpAction.Other o && o.name().equals("use-service") && o.args().equals(List.of("prometheus-exporter"))) {
+        return new Decision.Serve("prometheus-exporter", r.proxy);
       }
       // other actions are refused as not supported by the config check
     }

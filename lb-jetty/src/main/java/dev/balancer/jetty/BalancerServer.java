@@ -86,7 +86,12 @@ public final class BalancerServer implements AutoCloseable {
     context.addServlet(holder, "/*");
     server.setHandler(new GracefulHandler(context));
     this.accessLog = new AccessLog(balancer, accessLog);
-    server.setRequestLog(this.accessLog);
+    TrafficStats traffic = new TrafficStats(balancer);
+    AccessLog log = this.accessLog;
+    server.setRequestLog((request, response) -> {
+      traffic.log(request, response);
+      log.log(request, response);
+    });
   }
 
   /** Where access-log lines go when embedded: the SLF4J logger {@code dev.balancer.access}, at INFO. */
@@ -119,6 +124,16 @@ public final class BalancerServer implements AutoCloseable {
       throw e;
     }
     return s;
+  }
+
+  /** The stats page and admin API (give it the file reloader to enable reloads from the API). */
+  public dev.balancer.jetty.stats.StatsService statsService() {
+    return servlet.statsService();
+  }
+
+  /** The meters, served by {@code http-request use-service prometheus-exporter}. */
+  public dev.balancer.jetty.metrics.BalancerMetrics metrics() {
+    return servlet.metrics();
   }
 
   /** The balancer deciding where requests go. */

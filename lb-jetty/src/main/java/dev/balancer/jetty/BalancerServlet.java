@@ -62,12 +62,46 @@ public class BalancerServlet extends AsyncProxyServlet {
   private final transient Balancer balancer;
   private final transient Function<HttpServletRequest, CompletableFuture<Decision>> router;
   private final transient Function<HttpServletRequest, String> frontendOf;
+  private final transient dev.balancer.jetty.stats.StatsService stats;
+  private final transient dev.balancer.jetty.metrics.BalancerMetrics metrics;
 
   private BalancerServlet(Balancer balancer, Function<HttpServletRequest, CompletableFuture<Decision>> router,
       Function<HttpServletRequest, String> frontendOf) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
     this.router = router;
     this.frontendOf = frontendOf;
+    this.stats = new dev.balancer.jetty.stats.StatsService(balancer);
+    this.metrics = new dev.balancer.jetty.metrics.BalancerMetrics(balancer);
+  }
+
+  /** The stats page and admin API this servlet serves where a {@code stats uri} matches. */
+  public dev.balancer.jetty.stats.StatsService statsService() {
+    return stats;
+  }
+
+  /** The meters {@code http-request use-service prometheus-exporter} serves. */
+  public dev.balancer.jetty.metrics.BalancerMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * One of our own services: the stats page (and admin API) or the Prometheus exporter. The access
+   * log names them as HAProxy does, {@code <STATS>} and {@code <PROMEX>}.
+   */
+  private void serve(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Decision.Serve s) throws IOException {
+    clientRequest.setAttribute(AccessLog.DECIDED, System.nanoTime());
+    clientRequest.setAttribute(AccessLog.BACKEND, s.proxy());
+    clientRequest.setAttribute(AccessLog.TERMINATION, "LR");
+    if (s.service().equals("stats")) {
+      clientRequest.setAttribute(AccessLog.SERVER, "<STATS>");
+      stats.serve(s.proxy(), clientRequest, proxyResponse);
+    } else {
+      clientRequest.setAttribute(AccessLog.SERVER, "<PROMEX>");
+      proxyResponse.setStatus(200);
+      proxyResponse.setHeader("cache-control", "no-cache");
+      proxyResponse.setContentType("text/plain; version=0.0.4; charset=utf-8");
+      proxyResponse.getWriter().write(metrics.scrape());
+    }
   }
 
   /**
@@ -127,6 +161,8 @@ public class BalancerServlet extends AsyncProxyServlet {
       String frontend = frontendOf.apply(clientRequest);
       if (frontend != null) {
         clientRequest.setAttribute(AccessLog.FRONTEND, frontend);
+        balancer.frontendStats(frontend).begin();
+        clientRequest.setAttribute(TrafficStats.FRONTEND_COUNTED, frontend);
       }
     }
     if ("CONNECT".equals(clientRequest.getMethod())) {
@@ -147,6 +183,11 @@ public class BalancerServlet extends AsyncProxyServlet {
         return;
       }
       clientRequest.setAttribute(DECISION, decision.join());
+    }
+    if (clientRequest.getAttribute(DECISION) instanceof Decision.Serve s) {
+      clientRequest.removeAttribute(DECISION);
+      serve(clientRequest, proxyResponse, s);
+      return;
     }
     try {
       super.service(clientRequest, proxyResponse);
@@ -228,6 +269,14 @@ public class BalancerServlet extends AsyncProxyServlet {
   private void tunnel(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
     Decision decision = router.apply(clientRequest).join();
     logDecision(clientRequest, decision);
+    if (decision instanceof Decision.Serve s) {
+      try {
+        serve(clientRequest, proxyResponse, s);
+      } catch (IOException e) {
+        clientRequest.setAttribute(AccessLog.TERMINATION, "CD");
+      }
+      return;
+    }
     if (!(decision instanceof Decision.Forward forward)) {
       answer(clientRequest, proxyResponse, (Decision.Respond) decision);
       return;
@@ -255,11 +304,17 @@ public class BalancerServlet extends AsyncProxyServlet {
   }
 
   /** What the access log says of a decision: where the request went, or how it ended. */
-  private static void logDecision(HttpServletRequest clientRequest, Decision decision) {
+  private void logDecision(HttpServletRequest clientRequest, Decision decision) {
     clientRequest.setAttribute(AccessLog.DECIDED, System.nanoTime());
     if (decision instanceof Decision.Forward forward) {
-      clientRequest.setAttribute(AccessLog.BACKEND, forward.lease().server().backend());
-      clientRequest.setAttribute(AccessLog.SERVER, forward.lease().server().name());
+      BackendServer server = forward.lease().server();
+      clientRequest.setAttribute(AccessLog.BACKEND, server.backend());
+      clientRequest.setAttribute(AccessLog.SERVER, server.name());
+      clientRequest.setAttribute(TrafficStats.SERVER, server);
+      if (clientRequest.getAttribute(TrafficStats.BACKEND_COUNTED) == null) {
+        balancer.backendStats(server.backend()).begin();
+        clientRequest.setAttribute(TrafficStats.BACKEND_COUNTED, server.backend());
+      }
     } else if (decision instanceof Decision.Respond answer) {
       // no server could take it, the queue timed out, a rule denied it, a rule answered it
       clientRequest.setAttribute(AccessLog.TERMINATION, answer == Decision.Respond.NO_SERVER ? "SC"
@@ -520,6 +575,14 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
       lease.report(outcome, serverResponse == null ? 0 : serverResponse.getStatus());
       failed = lease.server();
+      var backendStats = balancer.backendStats(failed.backend());
+      if (outcome == Outcome.CONNECTION_ERROR && connectFailure(failure)) {
+        failed.stats().connectionError();
+        backendStats.connectionError();
+      } else if (!clientGone(failure)) {
+        failed.stats().responseError();
+        backendStats.responseError();
+      }
     }
     Lease failedLease = (Lease) clientRequest.getAttribute(LEASE);
     release(clientRequest);
@@ -614,6 +677,8 @@ public class BalancerServlet extends AsyncProxyServlet {
     int attempt = attempts + 1;
     clientRequest.setAttribute(ATTEMPTS, attempt);
     clientRequest.setAttribute(AccessLog.RETRIES, attempt);
+    failed.stats().retry();
+    balancer.backendStats(failed.backend()).retry();
     if (!failedLease.isPersistent()) {
       return resend(clientRequest, proxyResponse, failed, body);
     }
@@ -653,6 +718,13 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (next == null) {
       return false;
     }
+    if (avoid != null && next.server() != avoid) {
+      // HAProxy's wredis: counted on the server the request left
+      avoid.stats().redispatch();
+      balancer.backendStats(avoid.backend()).redispatch();
+    }
+    clientRequest.setAttribute(TrafficStats.SERVER, next.server());
+    clientRequest.setAttribute(AccessLog.SERVER, next.server().name());
     clientRequest.setAttribute(LEASE, next);
     Request proxyRequest = newProxyRequest(clientRequest, target(clientRequest, next.server()));
     copyRequestHeaders(clientRequest, proxyRequest);
@@ -662,6 +734,16 @@ public class BalancerServlet extends AsyncProxyServlet {
     }
     sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
     return true;
+  }
+
+  /** Whether the exchange failed because the client went away (not the server's fault). */
+  private static boolean clientGone(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof org.eclipse.jetty.io.EofException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** How a failed exchange counts for passive health checks ({@code observe}). */

@@ -57,6 +57,8 @@ public final class StandaloneBalancer implements AutoCloseable {
     BalancerServer server = BalancerServer.start(loaded.orThrow(), System.out::println);
     try {
       ConfigReloader reloader = new ConfigReloader(files, server);
+      server.statsService().reloads(reloader);
+      server.metrics().reloads(() -> reloader);
       FileWatcher watcher = new FileWatcher(files, reloader::reload, pollInterval, digest);
       return new StandaloneBalancer(server, reloader, watcher);
     } catch (Exception e) {

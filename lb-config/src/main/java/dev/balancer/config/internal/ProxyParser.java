@@ -640,6 +640,9 @@ final class ProxyParser {
     boolean applied = phase == HttpRule.Phase.REQUEST
         ? Set.of("allow", "deny", "return", "redirect", "set-header", "add-header", "del-header", "auth").contains(base)
         : Set.of("allow", "set-header", "add-header", "del-header").contains(base);
+    if (base.equals("use-service") && phase == HttpRule.Phase.REQUEST) {
+      applied = actionArgs.size() == 1 && actionArgs.get(0).equals("prometheus-exporter");
+    }
     if (!applied) {
       unsupported(at, kw + " " + base);
     }
@@ -748,7 +751,9 @@ final class ProxyParser {
       default -> throw new Bad("'stats' expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends' (got '" + args.get(0) + "').");
     };
     p.stats = s;
-    unsupported(at, "stats " + args.get(0));
+    if (!java.util.Set.of("enable", "uri", "realm", "auth", "refresh", "admin", "hide-version", "scope").contains(args.get(0))) {
+      unsupported(at, "stats " + args.get(0));
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -8,11 +8,21 @@ public final class ServerCounters {
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final LongAdder total = new LongAdder();
+  private final AtomicInteger max = new AtomicInteger();
 
   /** A request starts on the server. */
   public void begin() {
-    inFlight.incrementAndGet();
+    int now = inFlight.incrementAndGet();
     total.increment();
+    int m;
+    while (now > (m = max.get()) && !max.compareAndSet(m, now)) {
+      // raced: compare again
+    }
+  }
+
+  /** The most requests it had in flight at once. */
+  public int max() {
+    return max.get();
   }
 
   /** A request on the server ends. */

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * nothing. A file with errors is rejected with one {@code file:line: error: ...} log line per
  * problem, and the configuration already serving keeps serving.
  */
-public final class ConfigReloader {
+public final class ConfigReloader implements dev.balancer.jetty.admin.ReloadControl {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
 
@@ -37,7 +37,28 @@ public final class ConfigReloader {
   }
 
   /** Reads, validates and (when valid) applies the files. Thread-safe; reloads run one at a time. */
+  @Override
   public synchronized ReloadResult reload() {
+    ReloadResult r = load();
+    last = java.util.Optional.of(r);
+    lastAt = java.util.Optional.of(java.time.Instant.now());
+    return r;
+  }
+
+  private volatile java.util.Optional<ReloadResult> last = java.util.Optional.empty();
+  private volatile java.util.Optional<java.time.Instant> lastAt = java.util.Optional.empty();
+
+  @Override
+  public java.util.Optional<ReloadResult> last() {
+    return last;
+  }
+
+  @Override
+  public java.util.Optional<java.time.Instant> lastAt() {
+    return lastAt;
+  }
+
+  private ReloadResult load() {
     LoadResult loaded = ConfigLoader.load(files);
     for (Diagnostic d : loaded.diagnostics()) {
       if (d.isError()) {
@@ -77,11 +98,13 @@ public final class ConfigReloader {
   }
 
   /** Reloads that were applied. */
+  @Override
   public long succeeded() {
     return succeeded.get();
   }
 
   /** Reloads that were rejected. */
+  @Override
   public long failed() {
     return failed.get();
   }
