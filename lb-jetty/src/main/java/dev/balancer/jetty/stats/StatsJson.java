@@ -44,9 +44,9 @@ final class StatsJson {
             .append("\",\"nature\":\"").append(TEXT.contains(name) ? "Output" : "Counter")
             .append("\",\"scope\":\"Process\"},\"value\":");
         if (v instanceof Number n && !TEXT.contains(name)) {
-          b.append("{\"type\":\"u64\",\"value\":").append(n.longValue()).append('}');
+          b.append("{\"type\":\"u64\",\"value\":").append(n.longValue()).append("}}");
         } else {
-          b.append("{\"type\":\"str\",\"value\":\"").append(escape(v.toString())).append("\"}");
+          b.append("{\"type\":\"str\",\"value\":\"").append(escape(v.toString())).append("\"}}");
         }
       }
       b.append(']');

@@ -74,6 +74,9 @@ public final class StatsService {
         .or(() -> config.backend(proxy).map(b -> b.stats())).orElse(StatsSettings.DISABLED);
     String target = req.getRequestURI() + (req.getQueryString() == null ? "" : "?" + req.getQueryString());
     String rest = target.length() >= settings.uri().length() ? target.substring(settings.uri().length()) : "";
+    if (settings.uri().endsWith("/")) {
+      rest = "/" + rest; // 'stats uri /': the API is at /api/
+    }
     RequestView view = RequestView.of(req.getRemoteAddr(), req.getMethod(), target, headers(req));
     Optional<String> user = authenticate(proxy, settings, view);
     boolean needsAuth = !settings.credentials().isEmpty();
