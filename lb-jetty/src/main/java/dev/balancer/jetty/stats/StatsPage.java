@@ -27,7 +27,8 @@ final class StatsPage {
         .append("<title>").append(esc(v.title())).append("</title>\n<style>\n").append(CSS).append("</style></head>\n<body>\n")
         .append("<header><h1>").append(esc(v.title())).append("</h1><p class=\"meta\">Balancer")
         .append(v.hideVersion() ? "" : " " + esc(version())).append(" &middot; ")
-        .append(esc(java.time.ZonedDateTime.now().withNano(0).toString())).append(" &middot; ")
+        .append(esc(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z", java.util.Locale.ROOT)
+            .format(java.time.ZonedDateTime.now()))).append(" &middot; ")
         .append(v.refreshSeconds() > 0 ? "refreshes every " + v.refreshSeconds() + " s" : "no auto refresh")
         .append("</p>\n");
     if (!v.reload().isEmpty()) {
@@ -201,7 +202,7 @@ final class StatsPage {
 
   /** HAProxy's colours for the states, on a layout that fits a laptop screen. */
   private static final String CSS = """
-      body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; font-size: 13px;
+      body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; font-size: 12px;
              margin: 1rem 1.5rem; color: #1d1d1f; background: #fafafa; }
       header h1 { font-size: 1.5rem; margin: 0 0 .25rem; color: #6020a0; }
       .meta, .reload { color: #555; margin: .2rem 0; }
@@ -213,10 +214,11 @@ final class StatsPage {
       h2 { font-size: 1.05rem; margin: 0; padding: .3rem .6rem; background: #20a0a0; color: #fff;
            display: inline-block; border-radius: 4px 4px 0 0; }
       table { border-collapse: collapse; width: 100%; background: #fff; box-shadow: 0 1px 2px rgba(0,0,0,.1); }
-      th, td { border: 1px solid #d8d8d8; padding: .2rem .35rem; text-align: right; white-space: nowrap; }
+      th, td { border: 1px solid #d8d8d8; padding: .15rem .3rem; text-align: right; white-space: nowrap; }
+      td.check { white-space: normal; min-width: 9rem; }
       thead th { background: #e8e8d0; font-weight: 600; text-align: center; }
       th.name { text-align: left; min-width: 8rem; }
-      .addr { display: block; font-weight: normal; color: #666; font-size: 11px; }
+      .addr { display: block; font-weight: normal; color: #555; font-size: 10px; }
       td.status, td.check { text-align: left; }
       .frontend th, .frontend td, .backend th, .backend td { background: #e8e8d0; font-weight: 600; }
       .active_up { background: #c0ffc0; } .active_going_down { background: #ffffa0; }
