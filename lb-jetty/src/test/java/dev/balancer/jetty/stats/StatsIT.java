@@ -98,6 +98,12 @@ class StatsIT {
           server slow1 127.0.0.1:%d
         backend down
           server dead 127.0.0.1:%d check inter 200ms
+        frontend flaky
+          bind 127.0.0.1:0
+          default_backend flakypool
+        backend flakypool
+          server gone 127.0.0.1:%5$d
+          server live 127.0.0.1:%1$d
         listen stats
           bind 127.0.0.1:0
           stats enable
@@ -187,6 +193,22 @@ class StatsIT {
     assertThat(csv("down", "dead")).containsEntry("check_status", "L4CON").containsEntry("last_chk", "Connection refused")
         .containsEntry("chkdown", "1");
     assertThat(csv("down", "BACKEND")).containsEntry("status", "DOWN");
+  }
+
+  @Test
+  void failedConnectionsRetriesAndRedispatchesAreCounted() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      assertThat(get(url("flaky", "/"), null).statusCode()).isEqualTo(200);
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> csv("flaky", "FRONTEND").get("req_tot").equals("4"));
+    var gone = csv("flakypool", "gone");
+    assertThat(Long.parseLong(gone.get("econ"))).isPositive();
+    assertThat(gone.get("wretr")).isEqualTo(gone.get("econ"));
+    assertThat(gone.get("wredis")).isEqualTo(gone.get("econ"));
+    assertThat(gone).containsEntry("hrsp_2xx", "0");
+    assertThat(csv("flakypool", "live")).containsEntry("hrsp_2xx", "4").containsEntry("econ", "0");
+    var be = csv("flakypool", "BACKEND");
+    assertThat(be).containsEntry("econ", gone.get("econ")).containsEntry("wretr", gone.get("econ")).containsEntry("hrsp_2xx", "4");
   }
 
   @Test
