@@ -293,6 +293,9 @@ public final class Balancer implements AutoCloseable {
     checker.sync(List.copyOf(next.backends.values()));
   }
 
+  /** HAProxy's answer to {@code monitor-uri}. */
+  private static final Decision.Respond MONITOR_OK = Decision.Respond.errorPage(200);
+
   /** Whether a request is for the stats page: {@code stats enable} and the URI starts with {@code stats uri}. */
   private static boolean statsMatch(dev.balancer.config.model.StatsSettings stats, RequestView req) {
     return stats.enabled() && req.target().startsWith(stats.uri());
@@ -322,6 +325,11 @@ public final class Balancer implements AutoCloseable {
     Router router = s.routes.get(frontend);
     if (router == null) {
       return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+    }
+    // monitor-uri: answered before any rule, as HAProxy does (a health endpoint for orchestrators)
+    Optional<String> monitor = s.config.frontend(frontend).flatMap(f -> f.options().monitorUri());
+    if (monitor.isPresent() && monitor.get().equals(request.target())) {
+      return CompletableFuture.completedFuture(MONITOR_OK);
     }
     // HAProxy's order: the frontend's http-request rules, use_backend, the backend's rules
     EditableRequest req = EditableRequest.of(request);

@@ -32,9 +32,23 @@ import picocli.CommandLine.Option;
     sortOptions = false)
 public final class Main implements Callable<Integer> {
 
-  @Option(names = "-f", paramLabel = "FILE", required = true,
-      description = "Configuration file or directory (its *.cfg files in lexical order); repeatable.")
+  @Option(names = "-f", paramLabel = "FILE",
+      description = "Configuration file or directory (its *.cfg files in lexical order); repeatable. "
+          + "Default: $HAPROXY_CONFIG (the container image sets it to /etc/haproxy/haproxy.cfg).")
   List<Path> files;
+
+  /** The files to read: {@code -f}, else {@code $HAPROXY_CONFIG}. */
+  private List<Path> files() {
+    if (files != null && !files.isEmpty()) {
+      return files;
+    }
+    String env = System.getenv("HAPROXY_CONFIG");
+    if (env == null || env.isBlank()) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "Missing required option: '-f=FILE' (or set HAPROXY_CONFIG)");
+    }
+    return List.of(Path.of(env));
+  }
 
   @Option(names = "-c", description = "Check the configuration and exit: 0 valid, 1 errors.")
   boolean check;
@@ -72,6 +86,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    files = files();
     if (check) {
       return check();
     }

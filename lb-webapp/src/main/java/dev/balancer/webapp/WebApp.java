@@ -165,7 +165,8 @@ public final class WebApp implements AutoCloseable {
     Map<String, String> env = System.getenv();
     String host = env.getOrDefault("HOST", "0.0.0.0");
     String port = env.getOrDefault("PORT", "8081");
-    String name = env.getOrDefault("NAME", "webapp");
+    // in a container the instance is named after the container (its hostname) unless told otherwise
+    String name = env.getOrDefault("NAME", env.getOrDefault("HOSTNAME", "webapp"));
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String value = i + 1 < args.length ? args[i + 1] : null;

@@ -48,6 +48,7 @@ final class ProxyBuilder {
   int retries = Backend.DEFAULT_RETRIES;
   Map<Integer, String> errorFiles = new LinkedHashMap<>();
   Optional<String> logFormat = Optional.empty();
+  Optional<String> monitorUri = Optional.empty();
   Optional<Ref> defaultBackend = Optional.empty();
   /** default_backend written where it is ignored (a backend): still resolved, as HAProxy does. */
   List<Ref> ignoredBackendRefs = new ArrayList<>();
@@ -102,6 +103,7 @@ final class ProxyBuilder {
     p.redispatch = redispatch;
     p.errorFiles = new LinkedHashMap<>(errorFiles);
     p.logFormat = logFormat;
+    p.monitorUri = monitorUri;
     p.httpchk = httpchk;
     p.checkSend = checkSend;
     p.expects = new ArrayList<>(expects);
@@ -120,7 +122,7 @@ final class ProxyBuilder {
   }
 
   ProxyOptions options() {
-    return new ProxyOptions(flags, forwardFor, redispatch, httpchk, errorFiles, logFormat);
+    return new ProxyOptions(flags, forwardFor, redispatch, httpchk, errorFiles, logFormat, monitorUri);
   }
 
   Optional<HttpCheck> httpCheck() {

@@ -135,6 +135,7 @@ final class ProxyParser {
       case "hash-type" -> hashType(p, at, args);
       case "timeout" -> timeout(p, at, args);
       case "errorfile" -> errorfile(p, args);
+      case "monitor-uri" -> p.monitorUri = Optional.of(single(args, "monitor-uri", "<uri>"));
       case "log-format" -> {
         if (args.size() != 1) {
           throw new Bad("'log-format' expects one argument (quote it if it has spaces).");

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param httpCheck {@code option httpchk [METH] [URI] [VER]}
  * @param errorFiles {@code errorfile CODE FILE}: the whole HTTP response (status line, headers,
  *     body) HAProxy sends instead of its own page for that status, read when the file was loaded
+ * @param monitorUri {@code monitor-uri}: requests for exactly this URI get HAProxy's 200 page (a health endpoint)
  * @param logFormat {@code log-format}: the access-log line's format, when not HAProxy's httplog
  */
 public record ProxyOptions(
@@ -23,7 +24,8 @@ public record ProxyOptions(
     Optional<Integer> redispatch,
     Optional<HttpCheck.Request> httpCheck,
     Map<Integer, String> errorFiles,
-    Optional<String> logFormat) {
+    Optional<String> logFormat,
+    Optional<String> monitorUri) {
 
   /** No option set. */
   public static final ProxyOptions NONE = new ProxyOptions(Map.of(), Optional.empty(), Optional.empty(), Optional.empty());
@@ -35,6 +37,13 @@ public record ProxyOptions(
     Objects.requireNonNull(httpCheck, "httpCheck");
     errorFiles = Map.copyOf(errorFiles);
     Objects.requireNonNull(logFormat, "logFormat");
+    Objects.requireNonNull(monitorUri, "monitorUri");
+  }
+
+  /** Options without {@code monitor-uri}. */
+  public ProxyOptions(Map<String, Boolean> flags, Optional<ForwardFor> forwardFor, Optional<Integer> redispatch,
+      Optional<HttpCheck.Request> httpCheck, Map<Integer, String> errorFiles, Optional<String> logFormat) {
+    this(flags, forwardFor, redispatch, httpCheck, errorFiles, logFormat, Optional.empty());
   }
 
   /** Options without error files. */
