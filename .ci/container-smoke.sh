@@ -28,8 +28,8 @@ CONF
 export CONTAINERS_CONF="$W/containers.conf"
 P() { podman --root "$W/storage" --runroot "$W/runroot" "$@"; }
 
-FRONT=18080; APP1=18081; APP2=18082; DIRFRONT=18090; PUBLISHED=18088
-for p in $FRONT $APP1 $APP2 $DIRFRONT $PUBLISHED; do
+FRONT=18080; APP1=18081; APP2=18082; DIRFRONT=18090; PUBLISHED=18088; APP3=18089
+for p in $FRONT $APP1 $APP2 $DIRFRONT $PUBLISHED $APP3; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is taken: cannot run the smoke test" >&2; exit 1; fi
 done
 
@@ -39,7 +39,7 @@ check() { # check NAME COMMAND...
   if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 cleanup() {
-  P rm -f -t 0 webapp1 webapp2 balancer balancer-dir balancer-default >/dev/null 2>&1
+  P rm -f -t 0 webapp1 webapp2 webapp3 balancer balancer-dir balancer-default >/dev/null 2>&1
   P rmi -a -f >/dev/null 2>&1
   rm -rf "$W" 2>/dev/null || $SUDO rm -rf "$W"
 }
@@ -133,6 +133,11 @@ P run -d --name balancer-default -p 127.0.0.1:$PUBLISHED:80 localhost/balancer:c
 wait_http $PUBLISHED >/dev/null
 check "the default configuration serves a helpful page" bash -c "curl -s -m 5 http://127.0.0.1:$PUBLISHED/ | grep -q 'Balancer is running'"
 check "monitor-uri /healthz answers 200" bash -c "[ \$(curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:$PUBLISHED/healthz) = 200 ]"
+
+echo "== the web app image with no arguments: port 80, named after its hostname"
+P run -d --name webapp3 --hostname webapp3 -p 127.0.0.1:$APP3:80 localhost/webapp:ci >/dev/null
+wait_http $APP3 >/dev/null
+check "the web app serves port 80 as instance 'webapp3' ($(served_by $APP3))" [ "$(served_by $APP3)" = webapp3 ]
 
 echo "== graceful stop with a request in flight"
 curl -s -m 20 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$FRONT/?delay=3000" > "$W/slow.out" & slow=$!
