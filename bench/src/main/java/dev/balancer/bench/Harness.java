@@ -227,10 +227,14 @@ public final class Harness {
             bind 127.0.0.1:%d
             default_backend app
 
+        # the product's features on, as users run it: health checks and cookie persistence
+        # (wrk sends no cookie back, so every response gets a Set-Cookie)
         backend app
             balance roundrobin
-            server b1 127.0.0.1:%d
-            server b2 127.0.0.1:%d
+            option httpchk GET /1k.html
+            cookie SRV insert indirect nocache
+            server b1 127.0.0.1:%d check inter 2s cookie b1
+            server b2 127.0.0.1:%d check inter 2s cookie b2
         """.formatted(threads, port, BACKEND1, BACKEND2));
     return f;
   }
