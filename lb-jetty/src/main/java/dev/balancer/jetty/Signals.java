@@ -3,7 +3,11 @@ package dev.balancer.jetty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** SIGHUP and SIGUSR2 (what {@code haproxy -W} reloads on) trigger a reload where the JVM allows. */
+/**
+ * SIGHUP triggers a reload; SIGTERM and SIGINT stop gracefully. Not SIGUSR2, although {@code haproxy
+ * -W} reloads on it: HotSpot uses SIGUSR2 to suspend threads (JFR's sampler, profilers), and a
+ * handler of ours on it turned every profiling sample into a reload.
+ */
 final class Signals {
 
   private static final Logger LOG = LoggerFactory.getLogger(Signals.class);
@@ -34,7 +38,7 @@ final class Signals {
 
   @SuppressWarnings("restriction")
   static void onReloadSignal(Runnable reload) {
-    for (String name : new String[] {"HUP", "USR2"}) {
+    for (String name : new String[] {"HUP"}) {
       try {
         sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
           LOG.info("SIG{} received: reloading", name);
