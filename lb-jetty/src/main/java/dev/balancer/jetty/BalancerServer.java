@@ -70,7 +70,9 @@ public final class BalancerServer implements AutoCloseable {
 
   private BalancerServer(Config config, java.util.function.Consumer<String> accessLog) {
     this.balancer = Balancer.create(config);
-    QueuedThreadPool pool = new QueuedThreadPool();
+    QueuedThreadPool pool = new QueuedThreadPool(Integer.getInteger("balancer.threads.max", 200),
+        Integer.getInteger("balancer.threads.min", 8));
+    pool.setReservedThreads(Integer.getInteger("balancer.threads.reserved", -1));
     pool.setName("balancer");
     this.server = new Server(pool);
     server.setStopTimeout(config.global().hardStopAfter().orElse(STOP_TIMEOUT).toMillis());
