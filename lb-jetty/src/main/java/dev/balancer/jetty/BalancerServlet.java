@@ -59,6 +59,8 @@ public class BalancerServlet extends AsyncProxyServlet {
   /** Request bodies up to this size are read whole before they are sent, so they can be sent again. */
   public static final int BUFFERED_BODY_LIMIT = 64 * 1024;
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BalancerServlet.class);
+
   private final transient Balancer balancer;
   private final transient Function<HttpServletRequest, CompletableFuture<Decision>> router;
   private final transient Function<HttpServletRequest, String> frontendOf;
@@ -231,9 +233,16 @@ public class BalancerServlet extends AsyncProxyServlet {
         // nothing to do
       }
     });
-    decision.whenComplete((d, failure) -> {
-      if (d == null) {
-        return;
+    decision.whenComplete((result, failure) -> {
+      Decision d = result;
+      if (result == null) {
+        if (failure == null || failure instanceof java.util.concurrent.CancellationException
+            || failure.getCause() instanceof java.util.concurrent.CancellationException) {
+          return; // the client left the queue: nobody to answer
+        }
+        // the decision failed (a bug, a balancer closing): answer HAProxy's 503 rather than hang
+        LOG.warn("queued request: the balancer's decision failed: {}", failure.toString());
+        d = Decision.Respond.NO_SERVER;
       }
       clientRequest.setAttribute(DECISION, d);
       try {
