@@ -310,7 +310,11 @@ final class Tunnel {
     @Override
     protected boolean onReadTimeout(TimeoutException timeout) {
       if (!idle()) {
-        return false; // the server side was busy: keep the tunnel
+        // the server side was busy: keep the tunnel. The timeout used up our read interest, and
+        // Jetty does not renew it when we keep the connection: without this, the client's next
+        // bytes would never be read.
+        fillInterested();
+        return false;
       }
       close("timeout tunnel");
       return true;

@@ -123,6 +123,24 @@ class WebSocketIT {
       out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      if (request.startsWith("GET /ticker")) {
+        // a server that talks on its own: a "tick" text frame every 100 ms
+        Thread ticker = new Thread(() -> {
+          try {
+            while (!s.isClosed()) {
+              synchronized (out) {
+                out.write(new byte[] {(byte) 0x81, 4, 't', 'i', 'c', 'k'});
+                out.flush();
+              }
+              Thread.sleep(100);
+            }
+          } catch (Exception e) {
+            // the connection was cut
+          }
+        });
+        ticker.setDaemon(true);
+        ticker.start();
+      }
       ByteArrayOutputStream message = new ByteArrayOutputStream();
       int messageOpcode = 1;
       while (true) {
@@ -185,8 +203,10 @@ class WebSocketIT {
           }
         }
         frame.write(reply);
-        out.write(frame.toByteArray());
-        out.flush();
+        synchronized (out) {
+          out.write(frame.toByteArray());
+          out.flush();
+        }
       }
     } catch (Exception e) {
       // the test is over or the connection was cut
@@ -289,5 +309,24 @@ class WebSocketIT {
 
     await().atMost(Duration.ofSeconds(5)).until(() -> c.closed.get()
         && lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
+  void aClientSilentWhileTheServerTalksIsStillHeardAfterTimeoutTunnel() throws Exception {
+    startBalancer("  timeout tunnel 300ms");
+    Collector c = new Collector();
+    WebSocket ws = client.newWebSocketBuilder().buildAsync(uri("/ticker"), c).get(5, TimeUnit.SECONDS);
+    // the client says nothing for several times timeout tunnel while the server ticks: the tunnel
+    // is not idle, so it stays; counted in ticks received, not in time slept
+    int ticks = 0;
+    while (ticks < 15) {
+      String m = c.messages.poll(5, TimeUnit.SECONDS);
+      assertThat(m).isEqualTo("tick");
+      ticks++;
+    }
+    assertThat(c.closed.get()).isFalse();
+    ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> c.messages.contains("echo: still here"));
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
   }
 }
