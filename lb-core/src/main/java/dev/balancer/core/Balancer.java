@@ -152,11 +152,16 @@ public final class Balancer implements AutoCloseable {
       for (Server s : extra) {
         servers.add(new Server(s.name(), s.host(), s.port(), ++id, s.settings(), s.location()));
       }
-      backends.add(new Backend(be.name(), be.location(), be.balance(), be.hashType(), be.cookie(), be.options(),
-          be.timeouts(), be.retries(), be.httpCheck(), be.acls(), be.httpRequestRules(), be.httpResponseRules(),
-          servers, be.stats(), be.listen(), be.origins()));
+      backends.add(withServers(be, servers));
     }
     return new Config(config.global(), config.frontends(), backends, config.userlists());
+  }
+
+  /** The same backend with other servers. */
+  private static Backend withServers(Backend be, List<Server> servers) {
+    return new Backend(be.name(), be.location(), be.balance(), be.hashType(), be.cookie(), be.options(),
+        be.timeouts(), be.retries(), be.httpCheck(), be.acls(), be.httpRequestRules(), be.httpResponseRules(),
+        servers, be.stats(), be.listen(), be.origins());
   }
 
   /**
@@ -218,9 +223,7 @@ public final class Balancer implements AutoCloseable {
       }
       List<Server> servers = new ArrayList<>(be.servers());
       servers.removeIf(x -> x.name().equals(name));
-      backends.add(new Backend(be.name(), be.location(), be.balance(), be.hashType(), be.cookie(), be.options(),
-          be.timeouts(), be.retries(), be.httpCheck(), be.acls(), be.httpRequestRules(), be.httpResponseRules(),
-          servers, be.stats(), be.listen(), be.origins()));
+      backends.add(withServers(be, servers));
     }
     swap(new Config(now.global(), now.frontends(), backends, now.userlists()));
   }

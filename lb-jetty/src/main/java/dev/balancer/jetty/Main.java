@@ -37,6 +37,9 @@ public final class Main implements Callable<Integer> {
           + "Default: $HAPROXY_CONFIG (the container image sets it to /etc/haproxy/haproxy.cfg).")
   List<Path> files;
 
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
   /** The files to read: {@code -f}, else {@code $HAPROXY_CONFIG}. */
   private List<Path> files() {
     if (files != null && !files.isEmpty()) {
@@ -44,7 +47,7 @@ public final class Main implements Callable<Integer> {
     }
     String env = System.getenv("HAPROXY_CONFIG");
     if (env == null || env.isBlank()) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+      throw new CommandLine.ParameterException(spec.commandLine(),
           "Missing required option: '-f=FILE' (or set HAPROXY_CONFIG)");
     }
     return List.of(Path.of(env));

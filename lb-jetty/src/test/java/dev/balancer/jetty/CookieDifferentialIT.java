@@ -1,7 +1,6 @@
 package dev.balancer.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.balancer.config.ConfigLoader;
@@ -9,8 +8,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
@@ -19,14 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,21 +59,9 @@ class CookieDifferentialIT {
       new String[] {"SRV=c2|AAAAA|AAAAA"},
       new String[] {"SRV=c2"});
 
-  /** Skips (outside CI) or fails (CI=true) when haproxy is absent. */
-  static void requireHaproxy() {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
-    if (!present) {
-      if ("true".equals(System.getenv("CI"))) {
-        fail("haproxy is not installed, and CI=true requires the differential tests (.ci/run installs it)");
-      }
-      Assumptions.abort("haproxy is not installed (apt-get install -y haproxy): it is the oracle of this test");
-    }
-  }
-
   @BeforeEach
   void backends() throws IOException {
-    requireHaproxy();
+    Haproxy.requireHaproxy();
     for (String name : List.of("s1", "s2")) {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
       server.createContext("/", exchange -> {
@@ -148,12 +128,12 @@ class CookieDifferentialIT {
       "cookie SRV prefix",
       "cookie SRV prefix indirect"})
   void theSameRequestsGetTheSameCookiesAsFromHaproxy(String cookieLine) throws Exception {
-    int haproxyPort = freePort();
+    int haproxyPort = Haproxy.freePort();
     Path cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, config(cookieLine, haproxyPort));
     haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    awaitListening(haproxy, haproxyPort, dir.resolve("haproxy.log"));
+    Haproxy.awaitListening(haproxy, haproxyPort, dir.resolve("haproxy.log"));
     ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(cookieLine, 0)).orThrow());
 
     List<String> theirs = play(haproxyPort);
@@ -202,31 +182,4 @@ class CookieDifferentialIT {
     return new String(out);
   }
 
-  /** A free port below the ephemeral range. */
-  static int freePort() {
-    for (int attempt = 0; attempt < 100; attempt++) {
-      int p = 20000 + ThreadLocalRandom.current().nextInt(12000);
-      try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-        return p;
-      } catch (IOException taken) {
-        // next
-      }
-    }
-    throw new IllegalStateException("no free port");
-  }
-
-  /** Waits until haproxy listens on {@code port}; fails with its log if it exits. */
-  static void awaitListening(Process haproxy, int port, Path log) {
-    Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-      if (!haproxy.isAlive()) {
-        fail("haproxy exited: " + Files.readString(log));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    });
-  }
 }

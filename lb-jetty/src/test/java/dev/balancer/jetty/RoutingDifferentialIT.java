@@ -105,7 +105,7 @@ class RoutingDifferentialIT {
 
   @BeforeEach
   void start() throws IOException {
-    CookieDifferentialIT.requireHaproxy();
+    Haproxy.requireHaproxy();
     for (String name : List.of("admin", "api", "static", "beta", "web")) {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
       server.createContext("/", exchange -> {
@@ -154,13 +154,13 @@ class RoutingDifferentialIT {
 
   /** The same rules in HAProxy and in our balancer, each on a free port; returns {haproxy's, ours}. */
   private int[] startBoth(String rules) throws Exception {
-    int port = CookieDifferentialIT.freePort();
+    int port = Haproxy.freePort();
     Path cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, config(port, rules));
     haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
-    int ourPort = CookieDifferentialIT.freePort();
+    Haproxy.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    int ourPort = Haproxy.freePort();
     ours = BalancerServer.start(ConfigLoader.parse("test.cfg", config(ourPort, rules)).orThrow());
     return new int[] {port, ourPort};
   }

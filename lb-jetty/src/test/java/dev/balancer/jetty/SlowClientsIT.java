@@ -100,12 +100,12 @@ class SlowClientsIT {
 
   @Test
   void aSilentNewConnectionGetsTheSame408AsFromHaproxy() throws Exception {
-    int port = CookieDifferentialIT.freePort();
+    int port = Haproxy.freePort();
     Path cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, CONFIG.formatted(port, app.port()));
     haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-    CookieDifferentialIT.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+    Haproxy.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
 
     String theirs;
     String ours;

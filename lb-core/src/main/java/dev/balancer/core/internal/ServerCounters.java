@@ -12,12 +12,8 @@ public final class ServerCounters {
 
   /** A request starts on the server. */
   public void begin() {
-    int now = inFlight.incrementAndGet();
+    max.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
     total.increment();
-    int m;
-    while (now > (m = max.get()) && !max.compareAndSet(m, now)) {
-      // raced: compare again
-    }
   }
 
   /** The most requests it had in flight at once. */

@@ -34,13 +34,9 @@ public final class Counters {
 
   /** A request (HAProxy: a stream) begins: current and total sessions go up. */
   public void begin() {
-    int now = current.incrementAndGet();
+    max.accumulateAndGet(current.incrementAndGet(), Math::max);
     sessions.increment();
     lastSession = System.currentTimeMillis();
-    int m;
-    while (now > (m = max.get()) && !max.compareAndSet(m, now)) {
-      // another thread raised it meanwhile: compare again
-    }
   }
 
   /** A request ends. */
@@ -61,10 +57,7 @@ public final class Counters {
 
   /** A queue length seen: keeps the highest ({@code qmax}). */
   public void queued(int length) {
-    int m;
-    while (length > (m = queueMax.get()) && !queueMax.compareAndSet(m, length)) {
-      // raced: compare again
-    }
+    queueMax.accumulateAndGet(length, Math::max);
   }
 
   public void deniedRequest() {

@@ -9,11 +9,10 @@ import dev.balancer.core.BackendServer;
 import dev.balancer.core.health.CheckResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The stats of a running balancer as HAProxy lays them out: per proxy in configuration order, the
@@ -27,38 +26,29 @@ public final class StatsTable {
   /** Every row, in HAProxy's order. */
   public static List<StatsRow> rows(Balancer balancer) {
     Config config = balancer.config();
-    Map<String, Frontend> frontends = new LinkedHashMap<>();
-    config.frontends().forEach(f -> frontends.put(f.name(), f));
-    Map<String, Backend> backends = new LinkedHashMap<>();
-    config.backends().forEach(b -> backends.put(b.name(), b));
-    // proxies in the order the file declares them; HAProxy numbers them from 2 (1 is its own)
-    List<String> order = new ArrayList<>();
-    List<Object[]> declared = new ArrayList<>();
-    frontends.values().forEach(f -> declared.add(new Object[] {f.name(), f.location().line()}));
-    backends.values().forEach(b -> declared.add(new Object[] {b.name(), b.location().line()}));
-    declared.sort((a, b) -> Integer.compare((Integer) a[1], (Integer) b[1]));
-    Set<String> seen = new LinkedHashSet<>();
-    declared.forEach(d -> seen.add((String) d[0]));
-    order.addAll(seen);
+    // proxies in the order the file declares them (a listen section is both); HAProxy numbers them from 2
+    List<String> order = Stream.concat(
+            config.frontends().stream().map(f -> Map.entry(f.location().line(), f.name())),
+            config.backends().stream().map(b -> Map.entry(b.location().line(), b.name())))
+        .sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).distinct().toList();
     List<StatsRow> rows = new ArrayList<>();
     int iid = 2;
     for (String name : order) {
-      Frontend fe = frontends.get(name);
-      if (fe != null) {
-        rows.add(frontend(balancer, fe, iid));
-      }
-      Backend be = backends.get(name);
-      if (be != null) {
-        List<StatsRow> servers = new ArrayList<>();
+      int id = iid++;
+      config.frontend(name).ifPresent(fe -> rows.add(frontend(balancer, fe, id)));
+      config.backend(name).ifPresent(be -> {
         for (BackendServer s : balancer.servers(name)) {
-          servers.add(server(balancer, be, s, iid));
+          rows.add(server(balancer, be, s, id));
         }
-        rows.addAll(servers);
-        rows.add(backend(balancer, be, servers, iid));
-      }
-      iid++;
+        rows.add(backend(balancer, be, id));
+      });
     }
     return rows;
+  }
+
+  /** The {@code BACKEND} row of one backend (its {@code iid} left out): what the metrics read. */
+  public static Optional<StatsRow> backendRow(Balancer balancer, String name) {
+    return balancer.config().backend(name).map(be -> backend(balancer, be, 0));
   }
 
   private static StatsRow frontend(Balancer balancer, Frontend fe, int iid) {
@@ -157,11 +147,10 @@ public final class StatsTable {
     s.config().settings().cookie().ifPresent(v -> f.put("cookie", v));
     f.put("mode", "http");
     f.put("uweight", s.weight());
-    f.put("admin_state", s.adminState().name());
     return new StatsRow(be.name(), s.name(), StatsRow.SERVER, f);
   }
 
-  private static StatsRow backend(Balancer balancer, Backend be, List<StatsRow> servers, int iid) {
+  private static StatsRow backend(Balancer balancer, Backend be, int iid) {
     Counters c = balancer.backendStats(be.name());
     List<BackendServer> all = balancer.servers(be.name());
     long act = all.stream().filter(s -> !s.backup() && usable(s)).count();
@@ -190,7 +179,9 @@ public final class StatsTable {
     f.put("lastchg", all.stream().mapToLong(BackendServer::secondsSinceChange).min().orElse(0));
     f.put("downtime", act + bck > 0 ? 0 : all.stream().mapToLong(BackendServer::downtimeSeconds).min().orElse(0));
     f.put("pid", 1);
-    f.put("iid", iid);
+    if (iid > 0) {
+      f.put("iid", iid);
+    }
     f.put("sid", 0);
     f.put("lbtot", c.sessions());
     f.put("type", StatsRow.BACKEND);

@@ -183,8 +183,9 @@ public final class BalancerMetrics {
     return m;
   }
 
+  /** The backend's stats line alone: a gauge does not build every row of the table. */
   private java.util.Optional<StatsRow> backendRow(String name) {
-    return balancer.stats().stream().filter(r -> r.type() == StatsRow.BACKEND && r.proxy().equals(name)).findFirst();
+    return StatsTable.backendRow(balancer, name);
   }
 
   private List<Meter> server(BackendServer s) {

@@ -15,6 +15,8 @@ final class StatsJson {
   private static final Set<String> TEXT = Set.of("pxname", "svname", "status", "check_status", "last_chk", "check_desc",
       "addr", "cookie", "mode", "algo");
 
+  private static final org.eclipse.jetty.util.ajax.JSON JSON_WRITER = new org.eclipse.jetty.util.ajax.JSON();
+
   private StatsJson() {}
 
   static String render(List<StatsRow> rows) {
@@ -46,32 +48,11 @@ final class StatsJson {
         if (v instanceof Number n && !TEXT.contains(name)) {
           b.append("{\"type\":\"u64\",\"value\":").append(n.longValue()).append("}}");
         } else {
-          b.append("{\"type\":\"str\",\"value\":\"").append(escape(v.toString())).append("\"}}");
+          b.append("{\"type\":\"str\",\"value\":").append(JSON_WRITER.toJSON(v.toString())).append("}}");
         }
       }
       b.append(']');
     }
     return b.append("]\n").toString();
-  }
-
-  static String escape(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 8);
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.toString();
   }
 }

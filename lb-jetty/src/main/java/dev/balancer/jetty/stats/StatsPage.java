@@ -174,18 +174,7 @@ final class StatsPage {
   }
 
   static String esc(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 16);
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '<' -> b.append("&lt;");
-        case '>' -> b.append("&gt;");
-        case '&' -> b.append("&amp;");
-        case '"' -> b.append("&quot;");
-        case '\'' -> b.append("&#39;");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
+    return com.google.common.html.HtmlEscapers.htmlEscaper().escape(s);
   }
 
   private static String version() {

@@ -19,7 +19,6 @@ import dev.balancer.jetty.admin.ReloadControl;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -356,16 +355,8 @@ public final class StatsService {
   }
 
   static Map<String, List<String>> form(String body) {
-    Map<String, List<String>> form = new HashMap<>();
-    for (String pair : body.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
-      int eq = pair.indexOf('=');
-      String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      form.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-    }
+    org.eclipse.jetty.util.MultiMap<String> form = new org.eclipse.jetty.util.MultiMap<>();
+    org.eclipse.jetty.util.UrlEncoded.decodeTo(body, form, StandardCharsets.UTF_8);
     return form;
   }
 

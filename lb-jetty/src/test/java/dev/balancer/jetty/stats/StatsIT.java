@@ -213,20 +213,20 @@ class StatsIT {
 
   @Test
   void theCsvHeaderIsHaproxys() throws Exception {
-    dev.balancer.jetty.CookieDifferentialITAccess.requireHaproxy();
-    int port = dev.balancer.jetty.CookieDifferentialITAccess.freePort();
+    dev.balancer.jetty.Haproxy.requireHaproxy();
+    int port = dev.balancer.jetty.Haproxy.freePort();
     Path theirs = dir.resolve("theirs.cfg");
     String text = config("").replace("bind 127.0.0.1:0\n  stats enable\n  stats uri /stats",
         "bind 127.0.0.1:" + port + "\n  stats enable\n  stats uri /stats");
     while (text.contains("bind 127.0.0.1:0\n")) {
       // HAProxy refuses port 0
-      text = text.replaceFirst("bind 127.0.0.1:0\n", "bind 127.0.0.1:" + dev.balancer.jetty.CookieDifferentialITAccess.freePort() + "\n");
+      text = text.replaceFirst("bind 127.0.0.1:0\n", "bind 127.0.0.1:" + dev.balancer.jetty.Haproxy.freePort() + "\n");
     }
     Files.writeString(theirs, text);
     Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", theirs.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
     try {
-      dev.balancer.jetty.CookieDifferentialITAccess.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
+      dev.balancer.jetty.Haproxy.awaitListening(haproxy, port, dir.resolve("haproxy.log"));
       String[] haproxyCsv = get("http://127.0.0.1:" + port + "/stats;csv", AUTH).body().split("\n");
       String[] ourCsv = get(url("stats", "/stats;csv"), AUTH).body().split("\n");
       assertThat(ourCsv[0]).isEqualTo(haproxyCsv[0]);

@@ -1,0 +1,62 @@
+package dev.balancer.jetty;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+
+/** The real HAProxy as the differential tests' oracle: whether it is installed, a port for it, waiting for it to listen. */
+public final class Haproxy {
+
+  private Haproxy() {}
+
+  /** Skips (outside CI) or fails (CI=true) when haproxy is absent. */
+  public static void requireHaproxy() {
+    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+        .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
+    if (!present) {
+      if ("true".equals(System.getenv("CI"))) {
+        fail("haproxy is not installed, and CI=true requires the differential tests (.ci/run installs it)");
+      }
+      Assumptions.abort("haproxy is not installed (apt-get install -y haproxy): it is the oracle of this test");
+    }
+  }
+
+  /** A free port below the ephemeral range. */
+  public static int freePort() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int p = 20000 + ThreadLocalRandom.current().nextInt(12000);
+      try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+        return p;
+      } catch (IOException taken) {
+        // next
+      }
+    }
+    throw new IllegalStateException("no free port");
+  }
+
+  /** Waits until haproxy listens on {@code port}; fails with its log if it exits. */
+  public static void awaitListening(Process haproxy, int port, Path log) {
+    Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      if (!haproxy.isAlive()) {
+        fail("haproxy exited: " + Files.readString(log));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+}
