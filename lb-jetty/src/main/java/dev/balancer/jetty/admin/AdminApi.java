@@ -69,6 +69,8 @@ public final class AdminApi {
       } else {
         error(resp, 404, "no such API path: /api/" + String.join("/", p));
       }
+    } catch (NoSuchServer e) {
+      error(resp, 404, e.getMessage());
     } catch (IllegalArgumentException e) {
       error(resp, 400, e.getMessage());
     } catch (IllegalStateException e) {
@@ -279,9 +281,6 @@ public final class AdminApi {
 
   /** A JSON refusal. */
   public static void error(HttpServletResponse resp, int status, String message) throws IOException {
-    if (status == 400 && "No such server.".equals(message)) {
-      status = 404;
-    }
     json(resp, status, Map.of("error", message));
   }
 
