@@ -492,37 +492,58 @@ public class BalancerServlet extends AsyncProxyServlet {
   /** Hop-by-hop headers: they describe one connection, never forwarded (RFC 9110 §7.6.1). */
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
       "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
+  private static final Set<HttpHeader> HOP_BY_HOP_HEADERS = java.util.EnumSet.of(HttpHeader.CONNECTION,
+      HttpHeader.KEEP_ALIVE, HttpHeader.PROXY_CONNECTION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_AUTHORIZATION,
+      HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.TRANSFER_ENCODING, HttpHeader.UPGRADE);
 
   /**
    * Copies the server's response headers byte for byte, as HAProxy does. (Jetty's own copy re-joins
    * each value from its parsed list, which turns {@code a=1; b=2} into {@code a=1;b=2}.) Hop-by-hop
    * headers and those the {@code Connection} header names stay behind; with cookie persistence the
    * {@code Set-Cookie} headers are the ones {@link Lease#responseCookies} gives.
+   *
+   * <p>On the hot path: the server's fields go to the response as they are (no lookup of their
+   * names again, no set per response); only Content-Length goes through the servlet API, which
+   * counts the bytes against it. (Content-Type too went through it once, and came out respaced.)
    */
   @Override
   protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse) {
     clientRequest.setAttribute(AccessLog.HEADERS, System.nanoTime());
     HttpFields headers = serverResponse.getHeaders();
-    Set<String> connectionTokens = new HashSet<>();
+    List<String> connectionTokens = List.of();
     for (HttpField f : headers.getFields(HttpHeader.CONNECTION)) {
       for (String t : f.getValue().split(",")) {
-        connectionTokens.add(t.trim().toLowerCase(java.util.Locale.ROOT));
+        String token = t.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
+          // a header this connection's Connection names (keep-alive, close are hop-by-hop anyway)
+          connectionTokens = connectionTokens.isEmpty() ? new java.util.ArrayList<>() : connectionTokens;
+          connectionTokens.add(token);
+        }
       }
     }
     Lease leased = clientRequest.getAttribute(LEASE) instanceof Lease l ? l : null;
     Lease lease = leased != null && leased.hasCookiePersistence() ? leased : null;
-    Set<String> seen = new HashSet<>();
+    HttpFields.Mutable out = org.eclipse.jetty.ee10.servlet.ServletContextResponse
+        .getServletContextResponse(proxyResponse).getHeaders();
+    // what the response may hold already (a Date) is replaced by the server's first value
+    boolean replace = out.size() > 0;
+    Set<String> seen = replace ? new HashSet<>() : null;
     for (HttpField f : headers) {
-      String name = f.getLowerCaseName();
-      if (HOP_BY_HOP.contains(name) || connectionTokens.contains(name) || lease != null && f.getHeader() == HttpHeader.SET_COOKIE) {
+      HttpHeader known = f.getHeader();
+      if (known != null ? HOP_BY_HOP_HEADERS.contains(known) || lease != null && known == HttpHeader.SET_COOKIE
+          : HOP_BY_HOP.contains(f.getLowerCaseName())) {
         continue;
       }
-      // the first value replaces what the response may hold already (Date), the others add to it
-      if (seen.add(name)) {
+      if (!connectionTokens.isEmpty() && connectionTokens.contains(f.getLowerCaseName())) {
+        continue;
+      }
+      if (known == HttpHeader.CONTENT_LENGTH) {
+        proxyResponse.setHeader(f.getName(), f.getValue());
+      } else if (replace && seen.add(f.getLowerCaseName())) {
         proxyResponse.setHeader(f.getName(), f.getValue());
       } else {
-        proxyResponse.addHeader(f.getName(), f.getValue());
+        out.add(f);
       }
     }
     if (lease != null) {

@@ -39,6 +39,12 @@ public record Config(Global global, List<Frontend> frontends, List<Backend> back
 
   /** The frontend (or listen section) of that name. */
   public Optional<Frontend> frontend(String name) {
-    return frontends.stream().filter(f -> f.name().equals(name)).findFirst();
+    // once per request: a plain loop, no stream
+    for (Frontend f : frontends) {
+      if (f.name().equals(name)) {
+        return Optional.of(f);
+      }
+    }
+    return Optional.empty();
   }
 }
