@@ -125,6 +125,7 @@ public final class Harness {
     contenders.add(new Contender("nginx-proxy", 18103, false));
     contenders.add(new Contender("jetty-stock", 18104, true));
     contenders.add(new Contender("balancer", 18105, true));
+    contenders.add(new Contender("jetty-core", 18106, true));
     if (!only.isEmpty()) {
       contenders.removeIf(c -> !c.name.equals("direct") && !only.contains(c.name));
     }
@@ -188,6 +189,12 @@ public final class Harness {
       case "jetty-stock" -> {
         List<String> cmd = java();
         cmd.addAll(List.of("-cp", root.resolve("bench/target/lb-bench.jar").toString(), StockJetty.class.getName(),
+            String.valueOf(c.port), "http://127.0.0.1:" + BACKEND1, "http://127.0.0.1:" + BACKEND2));
+        c.process = spawn(c.name, cmd.toArray(String[]::new));
+      }
+      case "jetty-core" -> {
+        List<String> cmd = java();
+        cmd.addAll(List.of("-cp", root.resolve("bench/target/lb-bench.jar").toString(), JettyCoreProxy.class.getName(),
             String.valueOf(c.port), "http://127.0.0.1:" + BACKEND1, "http://127.0.0.1:" + BACKEND2));
         c.process = spawn(c.name, cmd.toArray(String[]::new));
       }
