@@ -7,6 +7,7 @@ import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.Server;
 import dev.balancer.core.health.CheckResult;
 import dev.balancer.core.health.Prober;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -339,15 +340,38 @@ public final class Balancer implements AutoCloseable {
     HttpRules frontendRules = s.frontendRules.getOrDefault(frontend, HttpRules.NONE);
     Decision answer = frontendRules.onRequest(req);
     if (answer != null) {
-      return CompletableFuture.completedFuture(answer);
+      return answered(answer, req);
     }
     // HAProxy serves its stats page after the frontend's http-request rules (auth, deny) ran
     if (s.config.frontend(frontend).map(f -> statsMatch(f.stats(), req)).orElse(false)) {
       return CompletableFuture.completedFuture(new Decision.Serve("stats", frontend));
     }
     String backend = router.backend(req);
-    return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER)
-        : forBackend(s, backend, req, frontendRules);
+    if (backend == null) {
+      return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+    }
+    CompletableFuture<Decision> decided = forBackend(s, backend, req, frontendRules);
+    return req.tarpitted().isPresent() ? answered(decided.join(), req) : decided;
+  }
+
+  /**
+   * A rule's answer: at once, or after {@code timeout tarpit} for {@code http-request tarpit}, as
+   * HAProxy holds such a request (without a thread: the future completes on the scheduler). A
+   * client that leaves meanwhile cancels the future, and the timer with it.
+   */
+  private CompletableFuture<Decision> answered(Decision answer, EditableRequest req) {
+    Optional<Duration> tarpit = req.tarpitted();
+    if (tarpit.isEmpty() || tarpit.get().isZero()) {
+      return CompletableFuture.completedFuture(answer);
+    }
+    CompletableFuture<Decision> held = new CompletableFuture<>();
+    Runnable cancel = scheduler.schedule(tarpit.get(), () -> held.complete(answer));
+    held.whenComplete((d, failure) -> {
+      if (failure != null) {
+        cancel.run();
+      }
+    });
+    return held;
   }
 
   /**
@@ -474,11 +498,11 @@ public final class Balancer implements AutoCloseable {
     Map<String, HttpRules> frontendRules = new HashMap<>();
     for (Frontend fe : config.frontends()) {
       routes.put(fe.name(), Router.of(fe, users));
-      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(), fe.options(), users, fe.name()));
+      frontendRules.put(fe.name(), HttpRules.of(fe.httpRequestRules(), fe.httpResponseRules(), fe.acls(), fe.options(), fe.timeouts(), users, fe.name()));
     }
     Map<String, HttpRules> backendRules = new HashMap<>();
     for (Backend be : config.backends()) {
-      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(), be.options(), users, be.name()));
+      backendRules.put(be.name(), HttpRules.of(be.httpRequestRules(), be.httpResponseRules(), be.acls(), be.options(), be.timeouts(), users, be.name()));
     }
     Map<String, BackendRuntime> backends = new LinkedHashMap<>();
     for (Backend be : config.backends()) {

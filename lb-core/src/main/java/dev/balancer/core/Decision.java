@@ -49,6 +49,23 @@ public sealed interface Decision {
     /** HAProxy's answer when no server can take the request. */
     public static final Respond NO_SERVER = errorPage(503);
 
+    /**
+     * No answer: the client's connection is closed ({@code http-request reject}). Its status is 0;
+     * {@link #drop()} tells it apart.
+     */
+    public static final Respond DROP = new Respond(0, "", "", List.of(), false);
+
+    /**
+     * No answer, and the connection reset rather than closed ({@code http-request silent-drop};
+     * HAProxy goes further and keeps even the reset from the client).
+     */
+    public static final Respond SILENT_DROP = new Respond(0, "", "", List.of(), false);
+
+    /** Whether this is no answer at all but a closed connection ({@link #DROP}, {@link #SILENT_DROP}). */
+    public boolean drop() {
+      return status == 0;
+    }
+
     /** HAProxy's answer when a request waited in the queue longer than {@code timeout queue}. */
     public static final Respond QUEUE_TIMEOUT = errorPage(503);
 

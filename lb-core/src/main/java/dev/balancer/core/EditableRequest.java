@@ -14,6 +14,8 @@ final class EditableRequest implements RequestView {
 
   private final RequestView base;
   private final List<HeaderEdit> edits = new ArrayList<>();
+  /** Set by {@code http-request tarpit}: how long to hold the answer. */
+  private java.time.Duration tarpit;
 
   EditableRequest(RequestView base) {
     this.base = base;
@@ -156,5 +158,15 @@ final class EditableRequest implements RequestView {
   @Override
   public void routed(String backend) {
     base.routed(backend);
+  }
+
+  /** {@code http-request tarpit} matched: the answer waits {@code delay}. */
+  void tarpit(java.time.Duration delay) {
+    this.tarpit = delay;
+  }
+
+  /** How long the answer waits, when {@code http-request tarpit} matched. */
+  java.util.Optional<java.time.Duration> tarpitted() {
+    return java.util.Optional.ofNullable(tarpit);
   }
 }

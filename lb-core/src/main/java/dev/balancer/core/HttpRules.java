@@ -9,6 +9,7 @@ import dev.balancer.core.rules.Formats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +27,7 @@ final class HttpRules {
 
   private record Rule(HttpAction action, Predicate<RequestView> when, String proxy) {}
 
-  static final HttpRules NONE = new HttpRules(List.of(), List.of(), Optional.empty(), false, false);
+  static final HttpRules NONE = new HttpRules(List.of(), List.of(), Optional.empty(), false, false, Duration.ZERO);
 
   private final List<Rule> request;
   private final List<Rule> response;
@@ -37,9 +38,12 @@ final class HttpRules {
   final boolean serverClose;
   /** {@code option httpclose}: the client's connection is closed after the response too. */
   final boolean clientClose;
+  /** How long {@code http-request tarpit} holds a request: {@code timeout tarpit}, else {@code timeout connect}. */
+  final Duration tarpit;
 
   private HttpRules(List<Rule> request, List<Rule> response, Optional<ForwardFor> forwardFor, boolean serverClose,
-      boolean clientClose) {
+      boolean clientClose, Duration tarpit) {
+    this.tarpit = tarpit;
     this.request = request;
     this.response = response;
     this.forwardFor = forwardFor;
@@ -51,10 +55,14 @@ final class HttpRules {
   }
 
   static HttpRules of(List<HttpRule> requestRules, List<HttpRule> responseRules, List<Acl> acls,
-      dev.balancer.config.model.ProxyOptions options, Map<String, dev.balancer.config.model.Userlist> users, String proxy) {
+      dev.balancer.config.model.ProxyOptions options, dev.balancer.config.model.Timeouts timeouts,
+      Map<String, dev.balancer.config.model.Userlist> users, String proxy) {
     boolean httpclose = options.enabled("httpclose");
+    // HAProxy: "If unset, the value of timeout connect is used"
+    Duration tarpit = timeouts.get(dev.balancer.config.model.TimeoutKind.TARPIT)
+        .or(() -> timeouts.get(dev.balancer.config.model.TimeoutKind.CONNECT)).orElse(Duration.ZERO);
     return new HttpRules(compile(requestRules, acls, users, proxy), compile(responseRules, acls, users, proxy), options.forwardFor(),
-        httpclose || options.enabled("http-server-close"), httpclose);
+        httpclose || options.enabled("http-server-close"), httpclose, tarpit);
   }
 
   private static List<Rule> compile(List<HttpRule> rules, List<Acl> acls,
@@ -83,8 +91,16 @@ final class HttpRules {
       HttpAction a = r.action;
       if (a instanceof HttpAction.Allow) {
         break;
-      } else if (a instanceof HttpAction.Deny d && !d.tarpit()) {
+      } else if (a instanceof HttpAction.Deny d) {
+        if (d.tarpit()) {
+          // held for 'timeout tarpit' first, then answered (500 unless deny_status says otherwise)
+          req.tarpit(tarpit);
+        }
         return d.reply().map(reply -> reply(d.status(), reply, req)).orElse(Decision.Respond.errorPage(d.status()));
+      } else if (a instanceof HttpAction.Other o && o.name().equals("reject")) {
+        return Decision.Respond.DROP;
+      } else if (a instanceof HttpAction.Other o && o.name().equals("silent-drop")) {
+        return Decision.Respond.SILENT_DROP;
       } else if (a instanceof HttpAction.Auth auth) {
         // HAProxy's 401 page with a Basic challenge; the realm defaults to the proxy's name
         Decision.Respond page = Decision.Respond.errorPage(401);

@@ -648,12 +648,34 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   /** A local answer; an error page becomes the backend's or frontend's {@code errorfile} when there is one. */
   private void answer(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Decision.Respond answer) {
+    if (answer.drop()) {
+      drop(clientRequest, answer == Decision.Respond.SILENT_DROP);
+      return;
+    }
     if (answer.errorPage()) {
       String frontend = clientRequest.getAttribute(AccessLog.FRONTEND) instanceof String f ? f : null;
       String backend = clientRequest.getAttribute(AccessLog.BACKEND) instanceof String b ? b : null;
       answer = balancer.errorPage(frontend, backend, answer.status());
     }
     respond(proxyResponse, answer);
+  }
+
+  /**
+   * {@code http-request reject}: the client's connection is closed without an answer;
+   * {@code silent-drop}: reset (SO_LINGER 0), so that nothing lingers on our side either.
+   */
+  private static void drop(HttpServletRequest clientRequest, boolean reset) {
+    clientRequest.setAttribute(AccessLog.TERMINATION, "PR");
+    org.eclipse.jetty.io.EndPoint endPoint = ServletContextRequest.getServletContextRequest(clientRequest)
+        .getConnectionMetaData().getConnection().getEndPoint();
+    if (reset && endPoint.getTransport() instanceof java.nio.channels.SocketChannel channel) {
+      try {
+        channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+      } catch (IOException | RuntimeException e) {
+        // closed anyway below
+      }
+    }
+    endPoint.close();
   }
 
   private static boolean connectFailure(Throwable failure) {

@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -373,6 +374,45 @@ class RoutingDifferentialIT {
   }
 
   /** Status, the headers rules touch and the body of one raw request's answer. */
+  @Test
+  void rejectClosesAndTarpitHoldsAsHaproxyDoes() throws Exception {
+    int[] ports = startBoth("""
+          timeout tarpit 400ms
+          http-request reject if { path_beg /reject }
+          http-request tarpit if { path_beg /tarpit }
+          http-request tarpit deny_status 429 if { path_beg /slowly }
+          default_backend web
+        """);
+    for (int port : ports) {
+      // reject: the connection closes, not one byte of an answer
+      assertThat(raw(port, "GET /reject HTTP/1.1\r\nHost: a\r\n")).as("reject on " + port).isEmpty();
+      // tarpit: held for 'timeout tarpit', then HAProxy's 500 page (or deny_status)
+      long start = System.nanoTime();
+      String tarpit = full(port, "GET /tarpit HTTP/1.1\r\nHost: a\r\n");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("tarpit on " + port).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+      assertThat(tarpit).startsWith("500 ");
+      assertThat(full(port, "GET /slowly HTTP/1.1\r\nHost: a\r\n")).startsWith("429 ");
+      // everything else passes without delay
+      assertThat(full(port, "GET /ok HTTP/1.1\r\nHost: a\r\n")).startsWith("200 ");
+    }
+    assertThat(full(ports[1], "GET /tarpit HTTP/1.1\r\nHost: a\r\n")).isEqualTo(full(ports[0], "GET /tarpit HTTP/1.1\r\nHost: a\r\n"));
+  }
+
+  /** Everything the proxy sends back to one request, until it closes (empty when it answers nothing). */
+  private static String raw(int port, String head) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      try {
+        s.getInputStream().transferTo(got);
+      } catch (java.net.SocketException reset) {
+        // a reset instead of a close: still no answer
+      }
+      return got.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
   private static String full(int port, String head) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5000);

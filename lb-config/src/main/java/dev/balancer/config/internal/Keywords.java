@@ -228,7 +228,8 @@ final class Keywords {
   static final Set<String> OPTIONS_SUPPORTED = set("allbackups", "httpchk", "persist", "redispatch", "forwardfor", "httplog", "dontlognull", "http-server-close", "httpclose", "http-keep-alive");
 
   /** Timeouts Balancer acts on. */
-  static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue", "check", "tunnel", "http-request", "http-keep-alive");
+  static final Set<String> TIMEOUTS_SUPPORTED = set("connect", "client", "server", "queue", "check", "tunnel", "http-request", "http-keep-alive",
+      "tarpit");
 
   /** Bind options and how many arguments each takes. */
   static final Map<String, Integer> BIND_OPTIONS = arities(

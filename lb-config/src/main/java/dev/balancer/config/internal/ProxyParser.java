@@ -639,7 +639,8 @@ final class ProxyParser {
     HttpRule rule = new HttpRule(phase, action, actionArgs, typed, condition, at);
     (phase == HttpRule.Phase.REQUEST ? p.requestRules : p.responseRules).add(rule);
     boolean applied = phase == HttpRule.Phase.REQUEST
-        ? Set.of("allow", "deny", "return", "redirect", "set-header", "add-header", "del-header", "auth").contains(base)
+        ? Set.of("allow", "deny", "tarpit", "reject", "silent-drop", "return", "redirect", "set-header", "add-header",
+            "del-header", "auth").contains(base)
         : Set.of("allow", "set-header", "add-header", "del-header").contains(base);
     if (base.equals("use-service") && phase == HttpRule.Phase.REQUEST) {
       applied = actionArgs.size() == 1 && actionArgs.get(0).equals("prometheus-exporter");
