@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  *
  * <p>Options (all optional): {@code --duration S} (10), {@code --rounds N} (3), {@code --warmup S}
  * (20, per JVM contender), {@code --out DIR} (bench/out), {@code --only a,b} (contender names),
- * {@code --java-opts "..."} for both JVM contenders ({@code -Xmx256m}).
+ * {@code --java-opts "..."} for every JVM contender (by default the container image's: {@code
+ * -XX:+UseSerialGC -Xmx256m -XX:-UsePerfData}, the same for stock Jetty as for us).
  */
 public final class Harness {
 
@@ -91,7 +92,7 @@ public final class Harness {
     this.rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
     this.warmup = Integer.parseInt(opts.getOrDefault("warmup", "20"));
     this.only = opts.containsKey("only") ? Arrays.asList(opts.get("only").split(",")) : List.of();
-    this.javaOpts = opts.getOrDefault("java-opts", "-Xmx256m");
+    this.javaOpts = opts.getOrDefault("java-opts", "-XX:+UseSerialGC -Xmx256m -XX:-UsePerfData");
   }
 
   public static void main(String[] args) throws Exception {
