@@ -173,18 +173,19 @@ public class BalancerServlet extends AsyncProxyServlet {
       answer(clientRequest, proxyResponse, Decision.Respond.errorPage(405));
       return;
     }
-    if (Tunnel.isUpgrade(clientRequest)) {
-      tunnel(clientRequest, proxyResponse);
-      return;
-    }
     if (clientRequest.getAttribute(DECISION) == null) {
       CompletableFuture<Decision> decision = router.apply(clientRequest);
       if (!decision.isDone()) {
-        // every server is at its maxconn: wait in the queue without holding a thread
+        // every server is at its maxconn (or a tarpit holds the request): wait without holding a
+        // thread; the request comes back here with its decision
         waitAsync(clientRequest, decision);
         return;
       }
       clientRequest.setAttribute(DECISION, decision.join());
+    }
+    if (Tunnel.isUpgrade(clientRequest)) {
+      tunnel(clientRequest, proxyResponse);
+      return;
     }
     if (clientRequest.getAttribute(DECISION) instanceof Decision.Serve s) {
       clientRequest.removeAttribute(DECISION);
@@ -276,7 +277,9 @@ public class BalancerServlet extends AsyncProxyServlet {
    * cannot do. A server that cannot be reached gets HAProxy's 503 page.
    */
   private void tunnel(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
-    Decision decision = router.apply(clientRequest).join();
+    // decided in service(), after waiting in the queue if it had to
+    Decision decision = (Decision) clientRequest.getAttribute(DECISION);
+    clientRequest.removeAttribute(DECISION);
     logDecision(clientRequest, decision);
     if (decision instanceof Decision.Serve s) {
       try {

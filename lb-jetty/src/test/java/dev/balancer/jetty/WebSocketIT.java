@@ -62,6 +62,10 @@ class WebSocketIT {
   }
 
   private void startBalancer(String extra) throws Exception {
+    startBalancer(extra, "");
+  }
+
+  private void startBalancer(String extra, String serverOptions) throws Exception {
     lb = BalancerServer.start(ConfigLoader.parse("ws.cfg", """
         defaults
           mode http
@@ -74,8 +78,8 @@ class WebSocketIT {
           option forwardfor
           default_backend app
         backend app
-          server ws1 127.0.0.1:%d
-        """.formatted(extra, echo.getLocalPort())).orThrow());
+          server ws1 127.0.0.1:%d %s
+        """.formatted(extra, echo.getLocalPort(), serverOptions)).orThrow());
   }
 
   @AfterEach
@@ -274,6 +278,32 @@ class WebSocketIT {
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
     // the tunnel ends with the connection, and with it the lease on the server
     await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
+  void anUpgradeWaitsInTheQueueForAFreeSlotThenTunnels() throws Exception {
+    startBalancer("  timeout queue 10s\n", "maxconn 1");
+    Collector first = new Collector();
+    WebSocket a = client.newWebSocketBuilder().buildAsync(uri("/a"), first).get(5, TimeUnit.SECONDS);
+    // the only slot is taken by the first tunnel: the second handshake waits in the backend's queue
+    Collector second = new Collector();
+    var b = client.newWebSocketBuilder().buildAsync(uri("/b"), second);
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().queued("app") == 1);
+    assertThat(b).isNotDone();
+    assertThat(handshakes).hasSize(1);
+    // and it waits without a thread: none is inside the servlet meanwhile
+    assertThat(Thread.getAllStackTraces().values()).noneMatch(stack -> java.util.Arrays.stream(stack)
+        .anyMatch(f -> f.getClassName().equals(BalancerServlet.class.getName())));
+
+    a.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+    // the slot frees when the first tunnel ends; the queued handshake then goes through
+    WebSocket ws = b.get(5, TimeUnit.SECONDS);
+    ws.sendText("after the queue", true).get(5, TimeUnit.SECONDS);
+    assertThat(second.messages.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: after the queue");
+    assertThat(handshakes).hasSize(2);
+    assertThat(handshakes.get(1)).startsWith("GET /b HTTP/1.1\r\n");
+    assertThat(lb.balancer().queued("app")).isZero();
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
   }
 
   @Test
