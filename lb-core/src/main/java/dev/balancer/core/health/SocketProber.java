@@ -26,8 +26,12 @@ final class SocketProber implements Prober {
 
   private static final int MAX_RESPONSE = 16384;
 
-  /** {@code TCP_QUICKACK} is Linux's; elsewhere the handshake keeps its own ACK. */
-  private static final boolean QUICKACK_TUNABLE = quickAckTunable();
+  /**
+   * {@code TCP_QUICKACK}, or null where it cannot be set: it is Linux's, and it lives in the
+   * {@code jdk.net} module, which a trimmed ({@code jlink}) runtime may leave out. Without it the
+   * handshake keeps its own ACK: one packet more per check, nothing else changes.
+   */
+  private static final java.net.SocketOption<Boolean> QUICKACK = quickAck();
 
   private final CheckLoop loop = CheckLoop.shared();
 
@@ -73,10 +77,10 @@ final class SocketProber implements Prober {
         channel.configureBlocking(false);
         // HAProxy closes its check connections with a reset: no TIME_WAIT left behind per check
         channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-        if (target.http().isPresent() && QUICKACK_TUNABLE) {
+        if (target.http().isPresent() && QUICKACK != null) {
           // as HAProxy does when it has a request to send: the handshake's last ACK is not sent on
           // its own but rides on the request, one packet (and its kernel work) less per check
-          channel.setOption(ExtendedSocketOptions.TCP_QUICKACK, false);
+          channel.setOption(QUICKACK, false);
         }
         if (address.isUnresolved()) {
           finish(CheckStatus.L4CON, 0, "could not resolve " + target.host());
@@ -208,11 +212,13 @@ final class SocketProber implements Prober {
     }
   }
 
-  private static boolean quickAckTunable() {
+  private static java.net.SocketOption<Boolean> quickAck() {
     try (SocketChannel c = SocketChannel.open()) {
-      return c.supportedOptions().contains(ExtendedSocketOptions.TCP_QUICKACK);
-    } catch (IOException | RuntimeException e) {
-      return false;
+      java.net.SocketOption<Boolean> option = ExtendedSocketOptions.TCP_QUICKACK;
+      return c.supportedOptions().contains(option) ? option : null;
+    } catch (IOException | RuntimeException | LinkageError e) {
+      // no jdk.net module in this runtime, or no such option on this platform
+      return null;
     }
   }
 
