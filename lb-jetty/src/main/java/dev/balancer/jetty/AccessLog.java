@@ -119,7 +119,8 @@ final class AccessLog implements RequestLog {
     v.put("Tr", begun < 0 || answered < 0 ? "-1" : ms(begun, answered));
     v.put("Ta", ms(begin, now));
     v.put("Tt", ms(begin, now));
-    v.put("ST", String.valueOf(response.getStatus()));
+    // a request answered by closing the connection (reject) is logged with HAProxy's -1
+    v.put("ST", String.valueOf(request.getAttribute(TrafficStats.DROPPED) != null ? -1 : response.getStatus()));
     v.put("B", String.valueOf(Response.getContentBytesWritten(response)));
     v.put("CC", "-");
     v.put("CS", "-");

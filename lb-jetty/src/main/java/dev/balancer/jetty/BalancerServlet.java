@@ -669,6 +669,7 @@ public class BalancerServlet extends AsyncProxyServlet {
    */
   private static void drop(HttpServletRequest clientRequest, boolean reset) {
     clientRequest.setAttribute(AccessLog.TERMINATION, "PR");
+    clientRequest.setAttribute(TrafficStats.DROPPED, Boolean.TRUE);
     org.eclipse.jetty.io.EndPoint endPoint = ServletContextRequest.getServletContextRequest(clientRequest)
         .getConnectionMetaData().getConnection().getEndPoint();
     if (reset && endPoint.getTransport() instanceof java.nio.channels.SocketChannel channel) {

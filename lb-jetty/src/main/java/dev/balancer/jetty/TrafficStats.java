@@ -22,6 +22,8 @@ public final class TrafficStats implements RequestLog {
   static final String FRONTEND_COUNTED = TrafficStats.class.getName() + ".frontend";
   static final String BACKEND_COUNTED = TrafficStats.class.getName() + ".backend";
   static final String SERVER = TrafficStats.class.getName() + ".server";
+  /** Set when the request got no answer at all ({@code http-request reject}): HAProxy counts its status as -1. */
+  static final String DROPPED = TrafficStats.class.getName() + ".dropped";
 
   private final Balancer balancer;
 
@@ -31,7 +33,7 @@ public final class TrafficStats implements RequestLog {
 
   @Override
   public void log(Request request, Response response) {
-    int status = response.getStatus();
+    int status = request.getAttribute(DROPPED) != null ? -1 : response.getStatus();
     long in = Request.getContentBytesRead(request) + headerBytes(request.getHeaders())
         + request.getMethod().length() + request.getHttpURI().getPathQuery().length() + 12;
     long out = Response.getContentBytesWritten(response) + headerBytes(response.getHeaders()) + 17;
@@ -41,7 +43,8 @@ public final class TrafficStats implements RequestLog {
       Counters fe = balancer.frontendStats(frontend);
       fe.end();
       fe.response(status, in, out);
-      if (termination.startsWith("PR") && status == 403) {
+      if (termination.startsWith("PR")) {
+        // HAProxy's dreq: deny (whatever its deny_status), tarpit and reject; not auth or return
         fe.deniedRequest();
       }
       if (termination.startsWith("C")) {

@@ -89,6 +89,12 @@ class StatsIT {
           timeout server 5s
         frontend www
           bind 127.0.0.1:0
+          timeout tarpit 100ms
+          http-request deny if { path_beg /deny }
+          http-request deny deny_status 429 if { path_beg /d429 }
+          http-request tarpit if { path_beg /tarpit }
+          http-request reject if { path_beg /reject }
+          http-request auth if { path_beg /auth }
           default_backend app
         backend app
           balance roundrobin
@@ -193,6 +199,26 @@ class StatsIT {
     assertThat(csv("down", "dead")).containsEntry("check_status", "L4CON").containsEntry("last_chk", "Connection refused")
         .containsEntry("chkdown", "1");
     assertThat(csv("down", "BACKEND")).containsEntry("status", "DOWN");
+  }
+
+  @Test
+  void deniedRequestsAreCountedAsHaproxyCountsThem() throws Exception {
+    // checked on HAProxy 2.6.12: dreq counts deny (any deny_status), tarpit and reject, not auth
+    assertThat(get(url("www", "/deny"), null).statusCode()).isEqualTo(403);
+    assertThat(get(url("www", "/d429"), null).statusCode()).isEqualTo(429);
+    assertThat(get(url("www", "/tarpit"), null).statusCode()).isEqualTo(500);
+    // a raw socket: Java's HttpClient would send a GET again on a closed connection
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", lb.server().port("www"))) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write("GET /reject HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      assertThat(s.getInputStream().readAllBytes()).isEmpty();
+    }
+    assertThat(get(url("www", "/auth"), null).statusCode()).isEqualTo(401);
+    assertThat(get(url("www", "/page"), null).statusCode()).isEqualTo(200);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> csv("www", "FRONTEND").get("req_tot").equals("6"));
+    // and as HAProxy counts the reject's missing answer: status -1, an "other"
+    assertThat(csv("www", "FRONTEND")).containsEntry("dreq", "4").containsEntry("hrsp_other", "1")
+        .containsEntry("hrsp_2xx", "1").containsEntry("hrsp_4xx", "3").containsEntry("hrsp_5xx", "1");
   }
 
   @Test
@@ -407,8 +433,8 @@ class StatsIT {
     Files.writeString(cfg, config("wieght 3"));
     HttpResponse<String> broken = send("POST", api + "/reload", AUTH, null);
     assertThat(broken.statusCode()).isEqualTo(422);
-    assertThat(broken.body()).contains("\"applied\":false", "haproxy.cfg:12");
-    assertThat(get(api + "/reload", AUTH).body()).contains("\"applied\":false", "haproxy.cfg:12", "\"failed\":1");
+    assertThat(broken.body()).contains("\"applied\":false", "haproxy.cfg:18");
+    assertThat(get(api + "/reload", AUTH).body()).contains("\"applied\":false", "haproxy.cfg:18", "\"failed\":1");
     assertThat(get(url("www", "/"), null).statusCode()).isEqualTo(200);
     assertThat(get(url("stats", "/stats"), AUTH).body()).contains("The last reload", "was rejected");
   }
