@@ -77,6 +77,8 @@ defaults
     timeout server 10s
 frontend www
     bind 127.0.0.1:$1
+    stats enable
+    stats uri /stats
     default_backend webapps
 backend webapps
     balance roundrobin
@@ -98,7 +100,8 @@ echo "== in-place edit of the mounted file: webapp1 disabled, under traffic"
 ( end=$(( $(date +%s) + 6 )); while [ "$(date +%s)" -lt $end ]; do
     curl -s -m 5 -o /dev/null -w '%{http_code} %header{x-served-by}\n' "http://127.0.0.1:$FRONT/" >> "$W/loop.out" || echo "000 -" >> "$W/loop.out"
   done ) & loop=$!
-sleep 1.5
+# the edit lands under traffic: once the loop has 20 answers (at most 5 s)
+for _ in $(seq 1 50); do [ "$(wc -l < "$W/loop.out")" -ge 20 ] && break; sleep 0.1; done
 config $FRONT "" disabled > "$W/new.cfg"; cat "$W/new.cfg" > "$W/haproxy.cfg"   # same inode: what a bind mount sees
 wait $loop
 total=$(wc -l < "$W/loop.out"); bad=$(grep -vc '^200 ' "$W/loop.out")
@@ -141,7 +144,11 @@ check "the web app serves port 80 as instance 'webapp3' ($(served_by $APP3))" [ 
 
 echo "== graceful stop with a request in flight"
 curl -s -m 20 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$FRONT/?delay=3000" > "$W/slow.out" & slow=$!
-sleep 0.5
+# stop once the request is on a server (the backend's scur on the stats CSV, at most 5 s)
+for _ in $(seq 1 50); do
+  [ "$(curl -s -m 1 "http://127.0.0.1:$FRONT/stats;csv" | awk -F, '$1=="webapps" && $2=="BACKEND" {print $5}')" = 1 ] && break
+  sleep 0.1
+done
 s0=$(date +%s%N)
 P stop -t 10 balancer >/dev/null
 s1=$(date +%s%N)

@@ -330,8 +330,9 @@ public final class Balancer implements AutoCloseable {
     if (router == null) {
       return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
     }
+    Optional<Frontend> fe = s.config.frontend(frontend);
     // monitor-uri: answered before any rule, as HAProxy does (a health endpoint for orchestrators)
-    Optional<String> monitor = s.config.frontend(frontend).flatMap(f -> f.options().monitorUri());
+    Optional<String> monitor = fe.flatMap(f -> f.options().monitorUri());
     if (monitor.isPresent() && monitor.get().equals(request.target())) {
       return CompletableFuture.completedFuture(MONITOR_OK);
     }
@@ -343,15 +344,12 @@ public final class Balancer implements AutoCloseable {
       return answered(answer, req);
     }
     // HAProxy serves its stats page after the frontend's http-request rules (auth, deny) ran
-    if (s.config.frontend(frontend).map(f -> statsMatch(f.stats(), req)).orElse(false)) {
+    if (fe.map(f -> statsMatch(f.stats(), req)).orElse(false)) {
       return CompletableFuture.completedFuture(new Decision.Serve("stats", frontend));
     }
     String backend = router.backend(req);
-    if (backend == null) {
-      return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
-    }
-    CompletableFuture<Decision> decided = forBackend(s, backend, req, frontendRules);
-    return req.tarpitted().isPresent() ? answered(decided.join(), req) : decided;
+    return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER)
+        : forBackend(s, backend, req, frontendRules);
   }
 
   /**
@@ -392,12 +390,12 @@ public final class Balancer implements AutoCloseable {
   }
 
   /** The backend's rules, {@code option forwardfor}, then a server; the lease carries the header edits. */
-  private static CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
+  private CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
     req.routed(backend);
     HttpRules backendRules = s.backendRules.getOrDefault(backend, HttpRules.NONE);
     Decision answer = backendRules.onRequest(req);
     if (answer != null) {
-      return CompletableFuture.completedFuture(answer);
+      return answered(answer, req);
     }
     if (s.config.backend(backend).map(b -> statsMatch(b.stats(), req)).orElse(false)) {
       return CompletableFuture.completedFuture(new Decision.Serve("stats", backend));

@@ -50,16 +50,16 @@ public sealed interface Decision {
     public static final Respond NO_SERVER = errorPage(503);
 
     /**
-     * No answer: the client's connection is closed ({@code http-request reject}). Its status is 0;
-     * {@link #drop()} tells it apart.
+     * No answer: the client's connection is closed ({@code http-request reject}). Its status is 0,
+     * which {@link #drop()} tells apart; its reason names the action.
      */
-    public static final Respond DROP = new Respond(0, "", "", List.of(), false);
+    public static final Respond DROP = new Respond(0, "reject", "", List.of(), false);
 
     /**
      * No answer, and the connection reset rather than closed ({@code http-request silent-drop};
      * HAProxy goes further and keeps even the reset from the client).
      */
-    public static final Respond SILENT_DROP = new Respond(0, "", "", List.of(), false);
+    public static final Respond SILENT_DROP = new Respond(0, "silent-drop", "", List.of(), false);
 
     /** Whether this is no answer at all but a closed connection ({@link #DROP}, {@link #SILENT_DROP}). */
     public boolean drop() {

@@ -493,11 +493,12 @@ public class BalancerServlet extends AsyncProxyServlet {
   }
 
   /** Hop-by-hop headers: they describe one connection, never forwarded (RFC 9110 §7.6.1). */
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
-      "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
   private static final Set<HttpHeader> HOP_BY_HOP_HEADERS = java.util.EnumSet.of(HttpHeader.CONNECTION,
       HttpHeader.KEEP_ALIVE, HttpHeader.PROXY_CONNECTION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_AUTHORIZATION,
       HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.TRANSFER_ENCODING, HttpHeader.UPGRADE);
+  /** The same by name, for a field Jetty did not recognise and for Connection's tokens. */
+  private static final Set<String> HOP_BY_HOP = HOP_BY_HOP_HEADERS.stream().map(HttpHeader::lowerCaseName)
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /**
    * Copies the server's response headers byte for byte, as HAProxy does. (Jetty's own copy re-joins
@@ -514,13 +515,12 @@ public class BalancerServlet extends AsyncProxyServlet {
       Response serverResponse) {
     clientRequest.setAttribute(AccessLog.HEADERS, System.nanoTime());
     HttpFields headers = serverResponse.getHeaders();
-    List<String> connectionTokens = List.of();
+    // headers the server's Connection names (beyond keep-alive, close: hop-by-hop anyway); usually none
+    List<String> connectionTokens = new java.util.ArrayList<>(0);
     for (HttpField f : headers.getFields(HttpHeader.CONNECTION)) {
       for (String t : f.getValue().split(",")) {
         String token = t.trim().toLowerCase(java.util.Locale.ROOT);
         if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
-          // a header this connection's Connection names (keep-alive, close are hop-by-hop anyway)
-          connectionTokens = connectionTokens.isEmpty() ? new java.util.ArrayList<>() : connectionTokens;
           connectionTokens.add(token);
         }
       }
@@ -538,7 +538,7 @@ public class BalancerServlet extends AsyncProxyServlet {
           : HOP_BY_HOP.contains(f.getLowerCaseName())) {
         continue;
       }
-      if (!connectionTokens.isEmpty() && connectionTokens.contains(f.getLowerCaseName())) {
+      if (connectionTokens.contains(f.getLowerCaseName())) {
         continue;
       }
       if (known == HttpHeader.CONTENT_LENGTH) {

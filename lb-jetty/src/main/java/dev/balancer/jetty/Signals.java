@@ -38,15 +38,13 @@ final class Signals {
 
   @SuppressWarnings("restriction")
   static void onReloadSignal(Runnable reload) {
-    for (String name : new String[] {"HUP"}) {
-      try {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
-          LOG.info("SIG{} received: reloading", name);
-          reload.run();
-        });
-      } catch (IllegalArgumentException | UnsupportedOperationException e) {
-        LOG.debug("cannot handle SIG{}: {}", name, e.getMessage());
-      }
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> {
+        LOG.info("SIGHUP received: reloading");
+        reload.run();
+      });
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      LOG.debug("cannot handle SIGHUP: {}", e.getMessage());
     }
   }
 }
