@@ -83,27 +83,47 @@ final class AccessLog implements RequestLog {
   /** HAProxy's {@code option httplog} format (without the empty header captures). */
   static final String HTTPLOG = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
 
+  /** What one request's log line says, however it was proxied. */
+  record Facts(java.net.SocketAddress client, long beginNanos, long headersNanos, String backend, String server,
+      long decided, long sent, long begun, long answered, String termination, String cookieFlags, int retries,
+      String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {}
+
   private String line(Request request, Response response, String frontend, String format) {
-    long begin = request.getBeginNanoTime();
+    var uri = request.getHttpURI();
+    return line(new Facts(request.getConnectionMetaData().getRemoteSocketAddress(), request.getBeginNanoTime(),
+        request.getHeadersNanoTime(), request.getAttribute(BACKEND) instanceof String b ? b : frontend,
+        request.getAttribute(SERVER) instanceof String s ? s : "<NOSRV>", nanos(request, DECIDED), nanos(request, SENT),
+        nanos(request, BEGUN), nanos(request, HEADERS),
+        request.getAttribute(TERMINATION) instanceof String t ? t : "--",
+        request.getAttribute(COOKIE_FLAGS) instanceof String c ? c : "--",
+        request.getAttribute(RETRIES) instanceof Integer n ? n : 0, request.getMethod(),
+        uri.getPathQuery() == null ? "/" : uri.getPathQuery(), uri.getPath() == null ? "/" : uri.getPath(),
+        uri.getQuery() == null ? "" : "?" + uri.getQuery(), request.getConnectionMetaData().getProtocol(),
+        request.getAttribute(TrafficStats.DROPPED) != null ? -1 : response.getStatus(),
+        Response.getContentBytesWritten(response)), frontend, format);
+  }
+
+  /** Logs a request the {@link DirectProxy} carried, when its frontend asks for it. */
+  void log(Facts facts, String frontend) {
+    balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
+        .ifPresent(o -> sink.accept(line(facts, frontend, o.logFormat().orElse(HTTPLOG))));
+  }
+
+  private String line(Facts f, String frontend, String format) {
+    long begin = f.beginNanos();
     long now = System.nanoTime();
-    long headers = request.getHeadersNanoTime();
+    long headers = f.headersNanos();
     Instant start = Instant.now().minusNanos(now - begin);
-    String backend = request.getAttribute(BACKEND) instanceof String b ? b : frontend;
-    String server = request.getAttribute(SERVER) instanceof String s ? s : "<NOSRV>";
-    long decided = nanos(request, DECIDED);
-    long sent = nanos(request, SENT);
-    long begun = nanos(request, BEGUN);
-    long answered = nanos(request, HEADERS);
-    String termination = request.getAttribute(TERMINATION) instanceof String t ? t : "--";
-    String cookies = request.getAttribute(COOKIE_FLAGS) instanceof String c ? c : "--";
-    int retries = request.getAttribute(RETRIES) instanceof Integer n ? n : 0;
+    String backend = f.backend();
+    String server = f.server();
+    long decided = f.decided();
+    long sent = f.sent();
+    long begun = f.begun();
+    long answered = f.answered();
     int beConn = balancer.servers(backend).stream().mapToInt(s -> s.inFlight()).sum();
     int srvConn = balancer.server(backend, server).map(s -> s.inFlight()).orElse(0);
-    var uri = request.getHttpURI();
-    String target = uri.getPathQuery() == null ? "/" : uri.getPathQuery();
-    String version = request.getConnectionMetaData().getProtocol();
     java.util.Map<String, String> v = new java.util.HashMap<>();
-    if (request.getConnectionMetaData().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a) {
+    if (f.client() instanceof java.net.InetSocketAddress a) {
       v.put("ci", a.getAddress().getHostAddress());
       v.put("cp", String.valueOf(a.getPort()));
     }
@@ -120,25 +140,25 @@ final class AccessLog implements RequestLog {
     v.put("Ta", ms(begin, now));
     v.put("Tt", ms(begin, now));
     // a request answered by closing the connection (reject) is logged with HAProxy's -1
-    v.put("ST", String.valueOf(request.getAttribute(TrafficStats.DROPPED) != null ? -1 : response.getStatus()));
-    v.put("B", String.valueOf(Response.getContentBytesWritten(response)));
+    v.put("ST", String.valueOf(f.status()));
+    v.put("B", String.valueOf(f.bodyBytes()));
     v.put("CC", "-");
     v.put("CS", "-");
-    v.put("tsc", termination + cookies);
-    v.put("ts", termination);
+    v.put("tsc", f.termination() + f.cookieFlags());
+    v.put("ts", f.termination());
     v.put("ac", String.valueOf(beConn));
     v.put("fc", String.valueOf(beConn));
     v.put("bc", String.valueOf(beConn));
     v.put("sc", String.valueOf(srvConn));
-    v.put("rc", String.valueOf(retries));
+    v.put("rc", String.valueOf(f.retries()));
     v.put("sq", "0");
     v.put("bq", String.valueOf(balancer.queued(backend)));
-    v.put("r", request.getMethod() + " " + target + " " + version);
-    v.put("HM", request.getMethod());
-    v.put("HU", target);
-    v.put("HP", uri.getPath() == null ? "/" : uri.getPath());
-    v.put("HQ", uri.getQuery() == null ? "" : "?" + uri.getQuery());
-    v.put("HV", version);
+    v.put("r", f.method() + " " + f.pathQuery() + " " + f.version());
+    v.put("HM", f.method());
+    v.put("HU", f.pathQuery());
+    v.put("HP", f.path());
+    v.put("HQ", f.query());
+    v.put("HV", f.version());
     v.put("ID", "-");
     return v.containsKey("ci") ? format(format, v) : "";
   }

@@ -58,6 +58,8 @@ public final class BalancerServer implements AutoCloseable {
   private final Server server;
   private final BalancerServlet servlet;
   private final AccessLog accessLog;
+  /** Our own HTTP/1.1 path, null when turned off: it leaves to the servlet what it does not take on. */
+  private final DirectProxy direct;
   private final HttpConfiguration httpConfig = new HttpConfiguration();
   private final Map<BindKey, ServerConnector> connectors = new LinkedHashMap<>();
 
@@ -90,6 +92,10 @@ public final class BalancerServer implements AutoCloseable {
     this.accessLog = new AccessLog(balancer, accessLog);
     TrafficStats traffic = new TrafficStats(balancer);
     AccessLog log = this.accessLog;
+    this.direct = DirectProxy.enabled() ? new DirectProxy(balancer, this.accessLog, traffic) : null;
+    if (direct != null) {
+      server.addBean(direct);
+    }
     server.setRequestLog((request, response) -> {
       traffic.log(request, response);
       log.log(request, response);
@@ -119,7 +125,7 @@ public final class BalancerServer implements AutoCloseable {
     BalancerServer s = new BalancerServer(config, accessLog);
     try {
       s.server.start();
-      s.servlet.setConnectTimeout(connectTimeout(config));
+      s.setConnectTimeout(config);
       s.openConnectors(config);
     } catch (Exception e) {
       s.server.stop();
@@ -185,7 +191,7 @@ public final class BalancerServer implements AutoCloseable {
       throw e;
     }
     balancer.apply(config);
-    servlet.setConnectTimeout(connectTimeout(config));
+    setConnectTimeout(config);
     wanted.forEach((key, frontend) -> {
       ServerConnector c = connectors.get(key);
       if (c != null) {
@@ -193,6 +199,8 @@ public final class BalancerServer implements AutoCloseable {
         c.setIdleTimeout(clientSide(config, frontend).shortest());
         if (c.getDefaultConnectionFactory() instanceof RequestTimeoutConnectionFactory f) {
           f.setTimeouts(clientSide(config, frontend));
+        } else if (c.getDefaultConnectionFactory() instanceof DirectProxy.Factory f) {
+          f.fallback.setTimeouts(clientSide(config, frontend));
         }
       }
     });
@@ -214,8 +222,9 @@ public final class BalancerServer implements AutoCloseable {
 
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
-    ServerConnector c = new ServerConnector(server,
-        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut));
+    RequestTimeoutConnectionFactory http =
+        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut);
+    ServerConnector c = new ServerConnector(server, direct == null ? http : direct.factory(http));
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);
@@ -245,6 +254,10 @@ public final class BalancerServer implements AutoCloseable {
       return;
     }
     LOG.info("frontend '{}' stops listening on {}", c.getName(), key.display());
+    if (direct != null) {
+      // after shutdown() below: a connection closes once its exchange ends, an idle one now
+      c.getExecutor().execute(() -> direct.closeIdle(c));
+    }
     c.shutdown().orTimeout(grace.toMillis() + 1, TimeUnit.MILLISECONDS).whenComplete((ok, failure) -> {
       try {
         c.stop();
@@ -285,6 +298,13 @@ public final class BalancerServer implements AutoCloseable {
     Duration httpRequest = t.flatMap(x -> x.get(dev.balancer.config.model.TimeoutKind.HTTP_REQUEST)).orElse(client);
     Duration keepAlive = t.flatMap(x -> x.get(dev.balancer.config.model.TimeoutKind.HTTP_KEEP_ALIVE)).orElse(httpRequest);
     return new RequestTimeoutConnectionFactory.Timeouts(client.toMillis(), httpRequest.toMillis(), keepAlive.toMillis());
+  }
+
+  private void setConnectTimeout(Config config) {
+    servlet.setConnectTimeout(connectTimeout(config));
+    if (direct != null) {
+      direct.setConnectTimeout(connectTimeout(config));
+    }
   }
 
   private static Duration connectTimeout(Config config) {

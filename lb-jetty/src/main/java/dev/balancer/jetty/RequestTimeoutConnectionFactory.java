@@ -48,6 +48,11 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
     this.listener = listener;
   }
 
+  /** The timeouts new connections take. */
+  Timeouts timeouts() {
+    return timeouts;
+  }
+
   /** A reload may change the timeouts: new connections take the new values. */
   void setTimeouts(Timeouts timeouts) {
     this.timeouts = timeouts;

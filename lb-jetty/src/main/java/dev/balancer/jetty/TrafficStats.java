@@ -39,6 +39,25 @@ public final class TrafficStats implements RequestLog {
     long out = Response.getContentBytesWritten(response) + headerBytes(response.getHeaders()) + 17;
     String frontend = request.getAttribute(FRONTEND_COUNTED) instanceof String f ? f : null;
     String termination = request.getAttribute(AccessLog.TERMINATION) instanceof String t ? t : "--";
+    if (frontend == null) {
+      // refused before it reached the balancer (a malformed request): counted on its frontend
+      var connector = request.getConnectionMetaData().getConnector();
+      String name = connector == null ? null : connector.getName();
+      if (name != null && balancer.config().frontend(name).isPresent()) {
+        Counters fe = balancer.frontendStats(name);
+        fe.requestError();
+        fe.response(status, in, out);
+      }
+    }
+    count(frontend, request.getAttribute(BACKEND_COUNTED) instanceof String b ? b : null,
+        request.getAttribute(SERVER) instanceof BackendServer s ? s : null, status, in, out, termination);
+  }
+
+  /**
+   * Counts a finished request on the frontend, backend and server it began on (each null when it did
+   * not get that far), as HAProxy counts it.
+   */
+  void count(String frontend, String backend, BackendServer server, int status, long in, long out, String termination) {
     if (frontend != null) {
       Counters fe = balancer.frontendStats(frontend);
       fe.end();
@@ -50,17 +69,8 @@ public final class TrafficStats implements RequestLog {
       if (termination.startsWith("C")) {
         fe.clientAbort();
       }
-    } else {
-      // refused before it reached the balancer (a malformed request): counted on its frontend
-      var connector = request.getConnectionMetaData().getConnector();
-      String name = connector == null ? null : connector.getName();
-      if (name != null && balancer.config().frontend(name).isPresent()) {
-        Counters fe = balancer.frontendStats(name);
-        fe.requestError();
-        fe.response(status, in, out);
-      }
     }
-    if (request.getAttribute(BACKEND_COUNTED) instanceof String backend) {
+    if (backend != null) {
       Counters be = balancer.backendStats(backend);
       be.end();
       be.response(status, in, out);
@@ -68,7 +78,7 @@ public final class TrafficStats implements RequestLog {
         be.clientAbort();
       }
     }
-    if (request.getAttribute(SERVER) instanceof BackendServer server) {
+    if (server != null) {
       server.stats().response(status, in, out);
       if (termination.startsWith("C")) {
         server.stats().clientAbort();

@@ -1,0 +1,883 @@
+package dev.balancer.jetty;
+
+import dev.balancer.config.model.Backend;
+import dev.balancer.core.BackendServer;
+import dev.balancer.core.Decision;
+import dev.balancer.core.HeaderEdit;
+import dev.balancer.core.Lease;
+import dev.balancer.core.Outcome;
+import dev.balancer.core.RequestView;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
+
+/**
+ * A client connection of the {@link DirectProxy}: reads a request head (and a small body), asks the
+ * balancer, forwards over a {@link ServerLink}, and is told by the link when the answer went out.
+ * One request at a time; anything it does not take on goes to Jetty's HTTP/1.1 connection, with the
+ * bytes already read, for the rest of the connection's life.
+ */
+final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom {
+
+  private static final int BUFFER = 16 * 1024;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnection.class);
+
+  /** Hop-by-hop headers, never forwarded either way (RFC 9110 §7.6.1), as Jetty's proxy drops them. */
+  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
+      "upgrade", "proxy-authorization", "proxy-authenticate", "transfer-encoding");
+
+  private enum State { READING, DECIDING, EXCHANGE, CLOSED, HANDED_OVER }
+
+  private final DirectProxy proxy;
+  private final Connector connector;
+  private final RequestTimeoutConnectionFactory fallback;
+  private final RequestTimeoutConnectionFactory.Timeouts timeouts;
+  private RetainableByteBuffer retained;
+  private ByteBuffer in;
+  private volatile State state = State.READING;
+  private int scanned;
+  private long messages;
+  private long lastActivityNanos = System.nanoTime();
+
+  // the exchange under way
+  private HttpHead request;
+  private int requestLength;
+  private long beginNanos;
+  private long headersNanos;
+  private long decidedNanos = -1;
+  private long sentNanos = -1;
+  private long begunNanos = -1;
+  private long answeredNanos = -1;
+  private String frontend;
+  private String frontendCounted;
+  private String backendCounted;
+  private String routed;
+  private Lease lease;
+  private BackendServer server;
+  private ServerLink link;
+  private ByteBuffer forwardHead;
+  private int status;
+  private long bodyBytes;
+  private long headBytesOut;
+  private String termination = "--";
+  private String cookieFlags = "--";
+  private int retries;
+  private boolean retriedStale;
+  private boolean ignorePersistence;
+  private boolean closeAfter;
+  private boolean dropped;
+
+  private final Callback readCallback = new Callback() {
+    @Override
+    public void succeeded() {
+      onFillable();
+    }
+
+    @Override
+    public void failed(Throwable x) {
+      close();
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+  };
+
+  DirectConnection(DirectProxy proxy, Connector connector, EndPoint endPoint, RequestTimeoutConnectionFactory fallback,
+      RequestTimeoutConnectionFactory.Timeouts timeouts) {
+    super(endPoint, connector.getExecutor());
+    this.proxy = proxy;
+    this.connector = connector;
+    this.fallback = fallback;
+    this.timeouts = timeouts;
+  }
+
+  Connector connector() {
+    return connector;
+  }
+
+  @Override
+  public void onOpen() {
+    super.onOpen();
+    proxy.connections.add(this);
+    if (timeouts.httpRequest() > 0) {
+      connector.getScheduler().schedule(this::checkFirstRequest, timeouts.httpRequest(), TimeUnit.MILLISECONDS);
+    }
+    getEndPoint().fillInterested(readCallback);
+  }
+
+  @Override
+  public void onClose(Throwable cause) {
+    super.onClose(cause);
+    proxy.connections.remove(this);
+    State was = state;
+    state = State.CLOSED;
+    if (was == State.EXCHANGE && link != null) {
+      link.close();
+    }
+    releaseBuffer();
+  }
+
+  private synchronized void releaseBuffer() {
+    if (retained != null) {
+      retained.release();
+      retained = null;
+      in = null;
+    }
+  }
+
+  /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
+  private void checkFirstRequest() {
+    if (state == State.READING && messages == 0 && getEndPoint().isOpen()) {
+      timeout408();
+    }
+  }
+
+  @Override
+  public boolean onIdleExpired(TimeoutException timeout) {
+    if (state == State.HANDED_OVER || state == State.CLOSED) {
+      return true;
+    }
+    long idle = (System.nanoTime() - lastActivityNanos) / 1_000_000;
+    if (state == State.READING) {
+      boolean between = messages > 0 && (in == null || !in.hasRemaining());
+      if (between) {
+        return idle >= timeouts.keepAlive();
+      }
+      if (idle >= timeouts.httpRequest()) {
+        timeout408();
+      }
+      return false;
+    }
+    // deciding or waiting for the server: 'timeout server' and the queue govern
+    return false;
+  }
+
+  private void timeout408() {
+    state = State.CLOSED;
+    try {
+      proxy.accessLog.timedOut(connector.getName(), getEndPoint().getRemoteSocketAddress(),
+          getEndPoint().getCreatedTimeStamp(), messages == 0 && (in == null || !in.hasRemaining()));
+    } catch (RuntimeException e) {
+      // a log line must never keep the 408 from going out
+    }
+    byte[] body = RequestTimeoutConnectionFactory.PAGE_408.getBytes(StandardCharsets.ISO_8859_1);
+    String head = "HTTP/1.1 408 Request Time-out\r\nContent-length: " + body.length + "\r\nCache-Control: no-cache\r\n"
+        + "Connection: close\r\nContent-Type: text/html\r\n\r\n";
+    EndPoint ep = getEndPoint();
+    ep.write(Callback.from(ep::close, x -> ep.close()), ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)),
+        ByteBuffer.wrap(body));
+  }
+
+  /** Closes the connection if it waits for a request with nothing read yet (a listener or the server going away). */
+  void closeIfIdle() {
+    if (state == State.READING && (in == null || !in.hasRemaining())) {
+      getEndPoint().close();
+    }
+  }
+
+  @Override
+  public void onFillable() {
+    if (state != State.READING) {
+      return;
+    }
+    try {
+      synchronized (this) {
+        if (retained == null) {
+          retained = connector.getByteBufferPool().acquire(BUFFER, true);
+          in = retained.getByteBuffer();
+          BufferUtil.clear(in);
+        }
+      }
+      while (state == State.READING) {
+        if (BufferUtil.space(in) == 0) {
+          if (in.position() == 0) {
+            handOver(); // a head larger than our buffer: Jetty's parser says what it thinks of it
+            return;
+          }
+          BufferUtil.compact(in);
+        }
+        if (!in.hasRemaining()) {
+          BufferUtil.clear(in);
+        }
+        int n = getEndPoint().fill(in);
+        if (n < 0) {
+          getEndPoint().close();
+          return;
+        }
+        if (n == 0) {
+          getEndPoint().fillInterested(readCallback);
+          return;
+        }
+        long now = System.nanoTime();
+        if (scanned == 0) {
+          beginNanos = now;
+        }
+        lastActivityNanos = now;
+        if (!tryRequest()) {
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      getEndPoint().close();
+    }
+  }
+
+  /** Takes on the request in the buffer if it is all there: false when it did (or handed it over). */
+  private boolean tryRequest() {
+    int length = HttpHead.end(in, scanned);
+    if (length < 0) {
+      scanned = Math.max(1, in.remaining());
+      return true;
+    }
+    HttpHead h = HttpHead.parse(in, length, true);
+    if (h == null || h.upgrade || h.expect || h.chunked || h.otherEncoding || h.get("host") == null
+        || h.first.equals("CONNECT") || h.first.equals("PRI")) {
+      handOver();
+      return false;
+    }
+    long body = Math.max(0, h.contentLength);
+    if (length + body > in.capacity()) {
+      handOver(); // a body larger than our buffer: streamed by the servlet
+      return false;
+    }
+    if (length + body > in.remaining()) {
+      return true; // the body is on its way
+    }
+    scanned = 0;
+    request = h;
+    requestLength = (int) (length + body);
+    headersNanos = System.nanoTime();
+    state = State.DECIDING;
+    decide();
+    return false;
+  }
+
+  /** Leaves this connection to Jetty's HTTP/1.1 and the servlet, with what was read so far. */
+  private void handOver() {
+    state = State.HANDED_OVER;
+    Connection http = fallback.newConnection(connector, getEndPoint());
+    getEndPoint().upgrade(http);
+  }
+
+  @Override
+  public ByteBuffer onUpgradeFrom() {
+    synchronized (this) {
+      if (in == null || !in.hasRemaining()) {
+        releaseBuffer();
+        return null;
+      }
+      ByteBuffer copy = ByteBuffer.allocate(in.remaining());
+      copy.put(in.slice()).flip();
+      releaseBuffer();
+      return copy;
+    }
+  }
+
+  boolean isHeadRequest() {
+    return "HEAD".equals(request.first);
+  }
+
+  private void decide() {
+    frontend = connector.getName();
+    proxy.exchangeBegins();
+    CompletableFuture<Decision> decision;
+    try {
+      decision = proxy.balancer.decideAsync(frontend, new View());
+    } catch (RuntimeException e) {
+      decision = CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
+    }
+    if (decision.isDone()) {
+      decided(decision.getNow(Decision.Respond.NO_SERVER), true);
+    } else {
+      countFrontend();
+      decision.whenComplete((d, x) -> decided(d == null ? Decision.Respond.NO_SERVER : d, false));
+    }
+  }
+
+  private void countFrontend() {
+    if (frontendCounted == null && proxy.balancer.config().frontend(frontend).isPresent()) {
+      proxy.balancer.frontendStats(frontend).begin();
+      frontendCounted = frontend;
+    }
+  }
+
+  private void decided(Decision decision, boolean first) {
+    decidedNanos = System.nanoTime();
+    if (decision instanceof Decision.Serve) {
+      // the stats page, the exporter: the servlet serves them
+      proxy.exchangeEnds();
+      request = null;
+      handOver();
+      return;
+    }
+    countFrontend();
+    if (state == State.CLOSED) {
+      if (decision instanceof Decision.Forward f) {
+        f.lease().release();
+      }
+      termination = "CQ";
+      finish();
+      return;
+    }
+    state = State.EXCHANGE;
+    if (decision instanceof Decision.Forward f) {
+      forward(f.lease());
+    } else {
+      answer((Decision.Respond) decision);
+    }
+  }
+
+  // ---- a local answer
+
+  private void answer(Decision.Respond answer) {
+    if (answer.drop()) {
+      termination = "PR";
+      dropped = true;
+      if (answer == Decision.Respond.SILENT_DROP && getEndPoint().getTransport() instanceof java.nio.channels.SocketChannel ch) {
+        try {
+          ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+          // closed anyway
+        }
+      }
+      closeAfter = true;
+      getEndPoint().close();
+      finish();
+      return;
+    }
+    termination = answer == Decision.Respond.NO_SERVER ? "SC" : answer == Decision.Respond.QUEUE_TIMEOUT ? "sQ"
+        : answer.errorPage() ? "PR" : "LR";
+    if (answer.errorPage()) {
+      answer = proxy.balancer.errorPage(frontend, routed, answer.status());
+    }
+    writeAnswer(answer);
+  }
+
+  private void writeAnswer(Decision.Respond answer) {
+    byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+    StringBuilder h = new StringBuilder(160).append("HTTP/1.1 ").append(answer.status()).append(' ')
+        .append(answer.reason()).append("\r\n");
+    if (answer.errorPage()) {
+      h.append("Cache-Control: no-cache\r\nContent-Type: text/html\r\n");
+    } else {
+      for (Map.Entry<String, String> e : answer.headers()) {
+        h.append(e.getKey()).append(": ").append(e.getValue()).append("\r\n");
+      }
+    }
+    closeAfter |= request.close;
+    h.append("Content-Length: ").append(body.length).append("\r\n");
+    if (closeAfter) {
+      h.append("Connection: close\r\n");
+    }
+    h.append("\r\n");
+    status = answer.status();
+    byte[] head = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+    headBytesOut = head.length;
+    answeredNanos = System.nanoTime();
+    Callback done = new Callback() {
+      @Override
+      public void succeeded() {
+        bodyBytes = isHeadRequest() ? 0 : body.length;
+        finish();
+      }
+
+      @Override
+      public void failed(Throwable x) {
+        termination = "CD";
+        closeAfter = true;
+        finish();
+      }
+
+      @Override
+      public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+      }
+    };
+    if (isHeadRequest()) {
+      getEndPoint().write(done, ByteBuffer.wrap(head));
+    } else {
+      getEndPoint().write(done, ByteBuffer.wrap(head), ByteBuffer.wrap(body));
+    }
+  }
+
+  // ---- forwarding
+
+  private void forward(Lease l) {
+    lease = l;
+    server = l.server();
+    routed = server.backend();
+    if (backendCounted == null) {
+      proxy.balancer.backendStats(server.backend()).begin();
+      backendCounted = server.backend();
+    }
+    if (forwardHead == null || retries > 0) {
+      forwardHead = requestHead();
+    }
+    l.onAbort(() -> {
+      ServerLink current = link;
+      if (current != null) {
+        current.close();
+      }
+    });
+    InetSocketAddress address = proxy.address(server);
+    sentNanos = System.nanoTime();
+    ServerLink pooled = retriedStale ? null : proxy.pooled(address);
+    if (pooled != null) {
+      begunNanos = sentNanos;
+      send(pooled);
+      return;
+    }
+    proxy.connect(address, new Promise<>() {
+      @Override
+      public void succeeded(ServerLink connected) {
+        begunNanos = System.nanoTime();
+        send(connected);
+      }
+
+      @Override
+      public void failed(Throwable x) {
+        serverFailed(null, x, true);
+      }
+    });
+  }
+
+  private void send(ServerLink l) {
+    if (state != State.EXCHANGE) {
+      l.close();
+      lease.release();
+      return;
+    }
+    link = l;
+    long idle = server.timeouts().server().map(Duration::toMillis).orElse(0L);
+    ByteBuffer body = requestLength > request.length ? in.slice(in.position() + request.length,
+        requestLength - request.length) : null;
+    l.send(this, forwardHead.duplicate(), body, idle);
+  }
+
+  /** The request as the server gets it: hop-by-hop headers out, the rules' and persistence's edits in. */
+  private ByteBuffer requestHead() {
+    HttpHead h = request;
+    List<String> names = new ArrayList<>(h.names.size() + 2);
+    List<String> values = new ArrayList<>(h.names.size() + 2);
+    Set<String> tokens = connectionTokens(h);
+    for (int i = 0; i < h.names.size(); i++) {
+      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
+      if (!HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))) {
+        names.add(h.names.get(i));
+        values.add(h.values.get(i));
+      }
+    }
+    edit(names, values, lease.requestHeaderEdits());
+    if (lease.hasCookiePersistence()) {
+      for (int i = 0; i < names.size(); i++) {
+        if (names.get(i).equalsIgnoreCase("cookie")) {
+          String kept = lease.forwardCookie(values.get(i));
+          if (kept.isEmpty()) {
+            names.remove(i);
+            values.remove(i--);
+          } else {
+            values.set(i, kept);
+          }
+        }
+      }
+    }
+    StringBuilder b = new StringBuilder(h.length + 64).append(h.first).append(' ').append(h.second).append(" HTTP/1.1\r\n");
+    for (int i = 0; i < names.size(); i++) {
+      b.append(names.get(i)).append(": ").append(values.get(i)).append("\r\n");
+    }
+    b.append("\r\n");
+    return ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private static Set<String> connectionTokens(HttpHead h) {
+    Set<String> tokens = null;
+    for (int i = 0; i < h.names.size(); i++) {
+      if (h.names.get(i).equalsIgnoreCase("connection")) {
+        for (String t : h.values.get(i).split(",")) {
+          String token = t.trim().toLowerCase(Locale.ROOT);
+          if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
+            tokens = tokens == null ? new java.util.HashSet<>() : tokens;
+            tokens.add(token);
+          }
+        }
+      }
+    }
+    return tokens;
+  }
+
+  private static void edit(List<String> names, List<String> values, List<HeaderEdit> edits) {
+    for (HeaderEdit e : edits) {
+      if (e.kind() != HeaderEdit.Kind.ADD) {
+        for (int i = names.size() - 1; i >= 0; i--) {
+          if (names.get(i).equalsIgnoreCase(e.name())) {
+            names.remove(i);
+            values.remove(i);
+          }
+        }
+      }
+      if (e.kind() != HeaderEdit.Kind.DEL) {
+        names.add(e.name());
+        values.add(e.value());
+      }
+    }
+  }
+
+  /** The answer's head as the client gets it (called by the link, on its thread). */
+  ByteBuffer responseHead(HttpHead h, boolean untilClose) {
+    answeredNanos = System.nanoTime();
+    status = h.status;
+    List<String> names = new ArrayList<>(h.names.size() + 2);
+    List<String> values = new ArrayList<>(h.names.size() + 2);
+    Set<String> tokens = connectionTokens(h);
+    boolean persistence = lease.hasCookiePersistence();
+    for (int i = 0; i < h.names.size(); i++) {
+      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
+      if (lower.equals("transfer-encoding") || !HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))
+          && !(persistence && lower.equals("set-cookie"))) {
+        names.add(h.names.get(i));
+        values.add(h.values.get(i));
+      }
+    }
+    if (persistence) {
+      List<String> fromServer = h.all("set-cookie");
+      List<String> toClient = lease.responseCookies(fromServer);
+      cookieFlags = lease.cookieLogFlags();
+      for (String c : toClient) {
+        names.add("set-cookie");
+        values.add(c);
+      }
+      String cc = h.get("cache-control");
+      boolean cacheable = h.get("last-modified") != null || h.get("etag") != null || h.get("expires") != null
+          || cc != null && cc.contains("max-age");
+      if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
+        names.add("cache-control");
+        values.add("private");
+      }
+    }
+    edit(names, values, lease.responseHeaderEdits());
+    closeAfter |= request.close || untilClose;
+    StringBuilder b = new StringBuilder(h.length + 64).append("HTTP/1.1 ").append(h.second).append(' ')
+        .append(h.third).append("\r\n");
+    for (int i = 0; i < names.size(); i++) {
+      b.append(names.get(i)).append(": ").append(values.get(i)).append("\r\n");
+    }
+    if (closeAfter) {
+      b.append("Connection: close\r\n");
+    }
+    b.append("\r\n");
+    byte[] bytes = b.toString().getBytes(StandardCharsets.ISO_8859_1);
+    headBytesOut = bytes.length;
+    return ByteBuffer.wrap(bytes);
+  }
+
+  void bodyWritten(int n) {
+    bodyBytes += n;
+  }
+
+  /** The whole answer went to the client (called by the link). */
+  void responseDone(ServerLink l, boolean reusable) {
+    link = null;
+    lease.report(Outcome.RESPONSE, status);
+    lease.release();
+    if (reusable) {
+      l.park();
+    } else {
+      l.close();
+    }
+    finish();
+  }
+
+  /** The client could not take the answer. */
+  void clientWriteFailed(Throwable failure) {
+    link = null;
+    termination = "CD";
+    closeAfter = true;
+    lease.release();
+    getEndPoint().close();
+    finish();
+  }
+
+  /**
+   * The exchange failed on the server's side ({@code l} null: the connection could not be made).
+   * {@code noAnswer}: nothing of an answer came back, so the request may go again when it is safe.
+   */
+  void serverFailed(ServerLink l, Throwable failure, boolean noAnswer) {
+    synchronized (this) {
+      if (l != null && l != link || state != State.EXCHANGE || lease == null || lease.isReleased() && l != null) {
+        return; // already handled (the write and the read side both saw the end)
+      }
+      link = null;
+    }
+    boolean connect = l == null;
+    LOG.debug("{} failed: {}", server, failure.toString());
+    Outcome outcome = failure instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.CONNECTION_ERROR;
+    if (l != null && noAnswer && l.reused() && !retriedStale) {
+      // a pooled connection the server had closed: send again on a new one, as HAProxy does
+      retriedStale = true;
+      forward(lease);
+      return;
+    }
+    lease.report(outcome, 0);
+    var backendStats = proxy.balancer.backendStats(server.backend());
+    if (connect) {
+      server.stats().connectionError();
+      backendStats.connectionError();
+    } else {
+      server.stats().responseError();
+      backendStats.responseError();
+    }
+    lease.release();
+    if (status == 0 && noAnswer && outcome == Outcome.CONNECTION_ERROR
+        && (connect || requestLength == request.length) && retry()) {
+      return;
+    }
+    if (status != 0) {
+      // the answer had begun: cut the connection, as HAProxy does
+      termination = outcome == Outcome.TIMEOUT ? "sD" : "SD";
+      closeAfter = true;
+      getEndPoint().close();
+      finish();
+      return;
+    }
+    termination = outcome == Outcome.TIMEOUT ? "sH" : connect ? "SC" : "SH";
+    int code = connect ? 503 : outcome == Outcome.TIMEOUT ? 504 : 502;
+    writeAnswer(proxy.balancer.errorPage(frontend, routed, code));
+  }
+
+  /** The servlet's retry rules ({@link BalancerServlet}): up to {@code retries}, redispatch as configured. */
+  private boolean retry() {
+    BackendServer failed = server;
+    Optional<Backend> backend = proxy.balancer.config().backend(failed.backend());
+    int max = backend.map(Backend::retries).orElse(3);
+    if (retries >= max) {
+      return false;
+    }
+    int attempt = ++retries;
+    failed.stats().retry();
+    proxy.balancer.backendStats(failed.backend()).retry();
+    if (!lease.isPersistent()) {
+      return redecide(failed);
+    }
+    Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
+    boolean move = redispatch.isPresent()
+        && (redispatch.get() < 0 ? attempt == max : redispatch.get() > 0 && attempt % redispatch.get() == 0);
+    if (move) {
+      ignorePersistence = true;
+      return redecide(failed);
+    }
+    long wait = Math.min(backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1)).toMillis(), 1000);
+    connector.getScheduler().schedule(() -> {
+      if (!redecide(null)) {
+        termination = "SC";
+        writeAnswer(proxy.balancer.errorPage(frontend, routed, 503));
+      }
+    }, wait, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private boolean redecide(BackendServer avoid) {
+    Lease next = null;
+    for (int tries = 0; tries < 4 && next == null; tries++) {
+      CompletableFuture<Decision> f = proxy.balancer.decideAsync(frontend, new View());
+      Decision d = f.getNow(null);
+      if (d == null) {
+        f.cancel(false);
+        return false;
+      }
+      if (!(d instanceof Decision.Forward fw)) {
+        return false;
+      }
+      if (avoid != null && fw.lease().server() == avoid && tries < 3) {
+        fw.lease().release();
+        continue;
+      }
+      next = fw.lease();
+    }
+    if (next == null) {
+      return false;
+    }
+    if (avoid != null && next.server() != avoid) {
+      avoid.stats().redispatch();
+      proxy.balancer.backendStats(avoid.backend()).redispatch();
+    }
+    retriedStale = false;
+    forward(next);
+    return true;
+  }
+
+  // ---- the end of an exchange
+
+  private void finish() {
+    long bytesIn = requestLength;
+    long bytesOut = headBytesOut + bodyBytes;
+    int loggedStatus = dropped ? -1 : status;
+    try {
+      proxy.traffic.count(frontendCounted, backendCounted, server, loggedStatus, bytesIn, bytesOut, termination);
+      if (frontendCounted != null) {
+        String path = request.second;
+        int q = path.indexOf('?');
+        proxy.accessLog.log(new AccessLog.Facts(getEndPoint().getRemoteSocketAddress(), beginNanos, headersNanos,
+            routed != null ? routed : frontend, server != null ? server.name() : "<NOSRV>", decidedNanos, sentNanos,
+            begunNanos, answeredNanos, termination, cookieFlags, retries, request.first, path,
+            q < 0 ? path : path.substring(0, q), q < 0 ? "" : path.substring(q), "HTTP/1.1", loggedStatus, bodyBytes),
+            frontend);
+      }
+    } catch (RuntimeException e) {
+      // stats and the log line never cost the connection
+    }
+    if (lease != null) {
+      lease.release();
+    }
+    proxy.exchangeEnds();
+    messages++;
+    boolean close = closeAfter || proxy.isShutdown() || connector.isShutdown() || !getEndPoint().isOpen();
+    synchronized (this) {
+      if (in != null) {
+        in.position(in.position() + requestLength);
+      }
+    }
+    reset();
+    lastActivityNanos = System.nanoTime();
+    if (close) {
+      state = State.CLOSED;
+      getEndPoint().close();
+      return;
+    }
+    state = State.READING;
+    if (this.in != null && this.in.hasRemaining()) {
+      getExecutor().execute(() -> {
+        if (tryRequestAfterPipeline()) {
+          onFillable();
+        }
+      });
+    } else {
+      getEndPoint().fillInterested(readCallback);
+    }
+  }
+
+  private boolean tryRequestAfterPipeline() {
+    beginNanos = System.nanoTime();
+    return state == State.READING && tryRequest();
+  }
+
+  private void reset() {
+    request = null;
+    requestLength = 0;
+    decidedNanos = -1;
+    sentNanos = -1;
+    begunNanos = -1;
+    answeredNanos = -1;
+    frontendCounted = null;
+    backendCounted = null;
+    routed = null;
+    lease = null;
+    server = null;
+    link = null;
+    forwardHead = null;
+    status = 0;
+    bodyBytes = 0;
+    headBytesOut = 0;
+    termination = "--";
+    cookieFlags = "--";
+    retries = 0;
+    retriedStale = false;
+    ignorePersistence = false;
+    dropped = false;
+  }
+
+  /** lb-core's view of the request under way. */
+  private final class View implements RequestView {
+    private final HttpHead h = request;
+
+    @Override
+    public String clientAddress() {
+      return getEndPoint().getRemoteSocketAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "";
+    }
+
+    @Override
+    public String method() {
+      return h.first;
+    }
+
+    @Override
+    public String path() {
+      int q = h.second.indexOf('?');
+      return q < 0 ? h.second : h.second.substring(0, q);
+    }
+
+    @Override
+    public Optional<String> query() {
+      int q = h.second.indexOf('?');
+      return q < 0 ? Optional.empty() : Optional.of(h.second.substring(q + 1));
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+      return Optional.ofNullable(h.get(name));
+    }
+
+    @Override
+    public List<String> headers(String name) {
+      return h.all(name);
+    }
+
+    @Override
+    public Optional<String> cookie(String name) {
+      if (ignorePersistence) {
+        return Optional.empty();
+      }
+      for (int i = 0; i < h.names.size(); i++) {
+        if (h.names.get(i).equalsIgnoreCase("cookie")) {
+          for (String part : h.values.get(i).split(";")) {
+            int eq = part.indexOf('=');
+            if (eq > 0 && part.substring(0, eq).trim().equals(name)) {
+              return Optional.of(part.substring(eq + 1).trim());
+            }
+          }
+        }
+      }
+      return Optional.empty();
+    }
+
+    @Override
+    public String target() {
+      return h.second;
+    }
+
+    @Override
+    public String version() {
+      return "HTTP/1.1";
+    }
+
+    @Override
+    public void routed(String backend) {
+      routed = backend;
+    }
+
+    @Override
+    public int localPort() {
+      return getEndPoint().getLocalSocketAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
+    }
+  }
+}

@@ -1,0 +1,500 @@
+package dev.balancer.jetty;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * One connection of the {@link DirectProxy} to a server: it carries one exchange at a time for a
+ * {@link DirectConnection}, reads the answer's head, and copies the answer to the client as it comes,
+ * framed by its length, its chunks or the end of the connection. Between exchanges it waits in the
+ * proxy's pool, still reading, so that a server closing it is seen at once.
+ */
+final class ServerLink extends AbstractConnection {
+
+  private static final int BUFFER = 16 * 1024;
+
+  private enum Framing { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
+
+  private final DirectProxy proxy;
+  private final InetSocketAddress address;
+  private final AtomicBoolean idle = new AtomicBoolean();
+  private final AtomicInteger writeState = new AtomicInteger();
+  private RetainableByteBuffer retained;
+  private ByteBuffer buf;
+  private volatile DirectConnection owner;
+  private boolean used;
+  private boolean head = true;
+  private int scanned;
+  private boolean anyByte;
+  private Framing framing;
+  private long remaining;
+  private final ChunkScanner chunks = new ChunkScanner();
+  private boolean reusable;
+  private int pendingBody;
+  private boolean pendingDone;
+  private volatile Throwable writeFailure;
+
+  private final Callback readCallback = new Callback() {
+    @Override
+    public void succeeded() {
+      onFillable();
+    }
+
+    @Override
+    public void failed(Throwable x) {
+      readFailed(x);
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+  };
+
+  private final Callback writeCallback = new Callback() {
+    @Override
+    public void succeeded() {
+      if (!writeState.compareAndSet(1, 2)) {
+        written();
+        pump();
+      }
+    }
+
+    @Override
+    public void failed(Throwable x) {
+      writeFailure = x;
+      if (!writeState.compareAndSet(1, 2)) {
+        clientGone();
+      }
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+  };
+
+  ServerLink(DirectProxy proxy, EndPoint endPoint, InetSocketAddress address) {
+    super(endPoint, proxy.client.getExecutor());
+    this.proxy = proxy;
+    this.address = address;
+  }
+
+  InetSocketAddress address() {
+    return address;
+  }
+
+  /** Whether this connection served an exchange before the current one (a close may have crossed it). */
+  boolean reused() {
+    return used;
+  }
+
+  @Override
+  public void onOpen() {
+    super.onOpen();
+    getEndPoint().fillInterested(readCallback);
+  }
+
+  /** Takes this connection out of the pool for an exchange; false when it closed meanwhile. */
+  boolean claim() {
+    return idle.compareAndSet(true, false) && getEndPoint().isOpen();
+  }
+
+  /** Sends a request: the head and the body the client connection holds. */
+  void send(DirectConnection client, ByteBuffer requestHead, ByteBuffer body, long idleTimeoutMillis) {
+    owner = client;
+    head = true;
+    scanned = 0;
+    anyByte = false;
+    reusable = true;
+    writeFailure = null;
+    if (retained == null) {
+      retained = proxy.client.getByteBufferPool().acquire(BUFFER, true);
+      buf = retained.getByteBuffer();
+      BufferUtil.clear(buf);
+    }
+    getEndPoint().setIdleTimeout(idleTimeoutMillis);
+    Callback sent = new Callback() {
+      @Override
+      public void failed(Throwable x) {
+        // the answer side sees the connection end too; tell the client side the request did not go out
+        DirectConnection c = owner;
+        if (c != null) {
+          c.serverFailed(ServerLink.this, x, false);
+        }
+      }
+
+      @Override
+      public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+      }
+    };
+    if (body == null || !body.hasRemaining()) {
+      getEndPoint().write(sent, requestHead);
+    } else {
+      getEndPoint().write(sent, requestHead, body);
+    }
+  }
+
+  @Override
+  public void onFillable() {
+    DirectConnection client = owner;
+    if (client == null) {
+      // an idle connection: the server closed it, or sent what nobody asked for
+      idleEnds();
+      return;
+    }
+    try {
+      while (head) {
+        if (BufferUtil.hasContent(buf)) {
+          int length = HttpHead.end(buf, scanned);
+          if (length >= 0) {
+            if (!answerHead(client, length)) {
+              return;
+            }
+            continue;
+          }
+          scanned = buf.remaining();
+          if (buf.position() == 0 && buf.limit() == buf.capacity()) {
+            fail(client, new IOException("response head too large"), false);
+            return;
+          }
+          if (BufferUtil.space(buf) == 0) {
+            BufferUtil.compact(buf);
+          }
+        } else {
+          BufferUtil.clear(buf);
+        }
+        int n = getEndPoint().fill(buf);
+        if (n < 0) {
+          eof(client);
+          return;
+        }
+        if (n == 0) {
+          getEndPoint().fillInterested(readCallback);
+          return;
+        }
+        anyByte = true;
+      }
+      pump();
+    } catch (IOException | RuntimeException e) {
+      fail(client, e, !anyByte);
+    }
+  }
+
+  /**
+   * Reads the answer's head of {@code length} bytes: an interim answer is skipped (true: read on);
+   * a final one starts the copy to the client (false).
+   */
+  private boolean answerHead(DirectConnection client, int length) {
+    HttpHead h = HttpHead.parse(buf, length, false);
+    if (h == null || h.otherEncoding || h.status == 101) {
+      fail(client, new IOException("invalid response head"), false);
+      return false;
+    }
+    buf.position(buf.position() + length);
+    scanned = 0;
+    if (h.status < 200) {
+      return true; // an interim answer (100, 103): the final one follows
+    }
+    head = false;
+    if (client.isHeadRequest() || h.status == 204 || h.status == 304) {
+      framing = Framing.NONE;
+    } else if (h.chunked) {
+      framing = Framing.CHUNKED;
+      chunks.reset();
+    } else if (h.contentLength >= 0) {
+      framing = Framing.LENGTH;
+      remaining = h.contentLength;
+    } else {
+      framing = Framing.UNTIL_CLOSE;
+    }
+    reusable = !h.close && framing != Framing.UNTIL_CLOSE;
+    send(client.responseHead(h, framing == Framing.UNTIL_CLOSE));
+    return false;
+  }
+
+  /** Writes the next piece of the answer's body to the client, and so on until it must wait. */
+  private void pump() {
+    send(null);
+  }
+
+  private void send(ByteBuffer headOut) {
+    DirectConnection client = owner;
+    while (client != null) {
+      int n;
+      boolean done;
+      int available = buf.remaining();
+      switch (framing) {
+        case NONE -> {
+          n = 0;
+          done = true;
+        }
+        case LENGTH -> {
+          n = (int) Math.min(remaining, available);
+          done = remaining - n == 0;
+        }
+        case CHUNKED -> {
+          int end = chunks.scan(buf, buf.position(), buf.limit());
+          if (end == -2) {
+            fail(client, new IOException("invalid chunk"), false);
+            return;
+          }
+          n = end < 0 ? available : end - buf.position();
+          done = end >= 0;
+        }
+        default -> {
+          n = available;
+          done = false;
+        }
+      }
+      if (headOut == null && n == 0 && !done) {
+        BufferUtil.clear(buf);
+        try {
+          int r = getEndPoint().fill(buf);
+          if (r < 0) {
+            eof(client);
+            return;
+          }
+          if (r == 0) {
+            getEndPoint().fillInterested(readCallback);
+            return;
+          }
+        } catch (IOException e) {
+          fail(client, e, false);
+          return;
+        }
+        continue;
+      }
+      pendingBody = n;
+      pendingDone = done;
+      ByteBuffer body = n == 0 ? null : buf.slice(buf.position(), n);
+      writeState.set(1);
+      if (headOut != null && body != null) {
+        client.getEndPoint().write(writeCallback, headOut, body);
+      } else {
+        client.getEndPoint().write(writeCallback, headOut != null ? headOut : body);
+      }
+      headOut = null;
+      if (writeState.compareAndSet(1, 3)) {
+        return; // the write completes later, and carries on from its callback
+      }
+      if (writeFailure != null) {
+        clientGone();
+        return;
+      }
+      if (written()) {
+        return;
+      }
+    }
+  }
+
+  /** After a write: true when the exchange is over. */
+  private boolean written() {
+    DirectConnection client = owner;
+    buf.position(buf.position() + pendingBody);
+    if (framing == Framing.LENGTH) {
+      remaining -= pendingBody;
+    }
+    if (client == null) {
+      return true;
+    }
+    client.bodyWritten(pendingBody);
+    if (!pendingDone) {
+      return false;
+    }
+    // bytes after the end of the answer: the server does not speak HTTP as we do; not reused
+    boolean clean = reusable && !buf.hasRemaining();
+    owner = null;
+    BufferUtil.clear(buf);
+    client.responseDone(this, clean);
+    return true;
+  }
+
+  private void eof(DirectConnection client) {
+    if (!head && framing == Framing.UNTIL_CLOSE) {
+      owner = null;
+      client.responseDone(this, false);
+      close();
+      return;
+    }
+    fail(client, DirectProxy.closed(), head && !anyByte);
+  }
+
+  /** The exchange failed on the server's side; {@code noAnswer}: not one byte of an answer came back. */
+  private void fail(DirectConnection client, Throwable failure, boolean noAnswer) {
+    owner = null;
+    close();
+    client.serverFailed(this, failure, noAnswer);
+  }
+
+  private void readFailed(Throwable x) {
+    DirectConnection client = owner;
+    if (client == null) {
+      idleEnds();
+      return;
+    }
+    owner = null;
+    close();
+    client.serverFailed(this, x, head && !anyByte && !(x instanceof TimeoutException));
+  }
+
+  private void clientGone() {
+    DirectConnection client = owner;
+    owner = null;
+    close();
+    if (client != null) {
+      client.clientWriteFailed(writeFailure);
+    }
+  }
+
+  /** Back to the pool after a clean exchange, still reading to see a close. */
+  void park() {
+    used = true;
+    owner = null;
+    getEndPoint().setIdleTimeout(proxy.client.getIdleTimeout().toMillis());
+    idle.set(true);
+    proxy.release(this);
+    // the read interest of the last exchange is spent: ask again
+    getEndPoint().tryFillInterested(readCallback);
+  }
+
+  private void idleEnds() {
+    idle.set(false);
+    proxy.forget(this);
+    close();
+  }
+
+  @Override
+  public void onClose(Throwable cause) {
+    super.onClose(cause);
+    proxy.forget(this);
+    if (retained != null) {
+      retained.release();
+      retained = null;
+    }
+  }
+
+  @Override
+  public boolean onIdleExpired(TimeoutException timeout) {
+    return true;
+  }
+
+  /**
+   * Finds the end of a chunked body in the bytes that go by: chunk sizes, extensions, data, the last
+   * chunk and the trailer section. One state across reads.
+   */
+  static final class ChunkScanner {
+    private static final int SIZE = 0;
+    private static final int EXT = 1;
+    private static final int SIZE_LF = 2;
+    private static final int DATA = 3;
+    private static final int DATA_CR = 4;
+    private static final int DATA_LF = 5;
+    private static final int TRAILER_START = 6;
+    private static final int TRAILER_LINE = 7;
+    private static final int END_LF = 8;
+
+    private int state;
+    private long size;
+    private boolean digits;
+
+    void reset() {
+      state = SIZE;
+      size = 0;
+      digits = false;
+    }
+
+    /** The index just past the body's end in {@code [from, to)}, -1 if it goes on, -2 if it is malformed. */
+    int scan(ByteBuffer b, int from, int to) {
+      int i = from;
+      while (i < to) {
+        if (state == DATA) {
+          long skip = Math.min(size, to - i);
+          i += (int) skip;
+          size -= skip;
+          if (size == 0) {
+            state = DATA_CR;
+          }
+          continue;
+        }
+        byte c = b.get(i++);
+        switch (state) {
+          case SIZE -> {
+            int d = Character.digit(c, 16);
+            if (d >= 0) {
+              if (size > (Long.MAX_VALUE >> 4)) {
+                return -2;
+              }
+              size = size * 16 + d;
+              digits = true;
+            } else if (!digits) {
+              return -2;
+            } else if (c == ';' || c == ' ' || c == '\t') {
+              state = EXT;
+            } else if (c == '\r') {
+              state = SIZE_LF;
+            } else {
+              return -2;
+            }
+          }
+          case EXT -> {
+            if (c == '\r') {
+              state = SIZE_LF;
+            }
+          }
+          case SIZE_LF -> {
+            if (c != '\n') {
+              return -2;
+            }
+            digits = false;
+            if (size == 0) {
+              state = TRAILER_START;
+            } else {
+              state = DATA;
+            }
+          }
+          case DATA_CR -> {
+            if (c != '\r') {
+              return -2;
+            }
+            state = DATA_LF;
+          }
+          case DATA_LF -> {
+            if (c != '\n') {
+              return -2;
+            }
+            state = SIZE;
+            size = 0;
+          }
+          case TRAILER_START -> state = c == '\r' ? END_LF : TRAILER_LINE;
+          case TRAILER_LINE -> {
+            if (c == '\n') {
+              state = TRAILER_START;
+            }
+          }
+          case END_LF -> {
+            if (c != '\n') {
+              return -2;
+            }
+            reset();
+            return i;
+          }
+          default -> {
+            return -2;
+          }
+        }
+      }
+      return -1;
+    }
+  }
+}
