@@ -144,6 +144,11 @@ public final class BalancerServer implements AutoCloseable {
     return servlet.metrics();
   }
 
+  /** The direct HTTP/1.1 path, or null when it is turned off. */
+  DirectProxy direct() {
+    return direct;
+  }
+
   /** The balancer deciding where requests go. */
   public Balancer balancer() {
     return balancer;

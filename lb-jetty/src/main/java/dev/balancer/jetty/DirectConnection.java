@@ -38,7 +38,8 @@ import org.eclipse.jetty.util.Promise;
  */
 final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom {
 
-  private static final int BUFFER = 16 * 1024;
+  /** Our read buffer: a request head and body must fit in it to take the direct path. */
+  static final int BUFFER = 16 * 1024;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnection.class);
 
   /** Hop-by-hop headers, never forwarded either way (RFC 9110 §7.6.1), as Jetty's proxy drops them. */
@@ -55,6 +56,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private ByteBuffer in;
   private volatile State state = State.READING;
   private int scanned;
+  /** The head is in, its body not yet: {@code timeout client} applies, not http-request's. */
+  private boolean bodyPending;
   private long messages;
   private long lastActivityNanos = System.nanoTime();
 
@@ -84,7 +87,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private boolean retriedStale;
   private boolean ignorePersistence;
   private boolean closeAfter;
+  /** The server was told {@code connection: close}: its connection is not kept. */
+  private boolean serverClose;
   private boolean dropped;
+  private boolean unsent;
 
   private final Callback readCallback = new Callback() {
     @Override
@@ -148,7 +154,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
   /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
   private void checkFirstRequest() {
-    if (state == State.READING && messages == 0 && getEndPoint().isOpen()) {
+    if (state == State.READING && messages == 0 && !bodyPending && getEndPoint().isOpen()) {
       timeout408();
     }
   }
@@ -163,6 +169,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       boolean between = messages > 0 && (in == null || !in.hasRemaining());
       if (between) {
         return idle >= timeouts.keepAlive();
+      }
+      if (bodyPending) {
+        return idle >= timeouts.client();
       }
       if (idle >= timeouts.httpRequest()) {
         timeout408();
@@ -246,6 +255,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** Takes on the request in the buffer if it is all there: false when it did (or handed it over). */
   private boolean tryRequest() {
     int length = HttpHead.end(in, scanned);
+    if (length == HttpHead.BARE_LF) {
+      handOver();
+      return false;
+    }
     if (length < 0) {
       scanned = Math.max(1, in.remaining());
       return true;
@@ -262,8 +275,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       return false;
     }
     if (length + body > in.remaining()) {
+      bodyPending = true;
       return true; // the body is on its way
     }
+    bodyPending = false;
     scanned = 0;
     request = h;
     requestLength = (int) (length + body);
@@ -276,6 +291,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** Leaves this connection to Jetty's HTTP/1.1 and the servlet, with what was read so far. */
   private void handOver() {
     state = State.HANDED_OVER;
+    proxy.handedOver.increment();
     Connection http = fallback.newConnection(connector, getEndPoint());
     getEndPoint().upgrade(http);
   }
@@ -301,6 +317,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private void decide() {
     frontend = connector.getName();
     proxy.exchangeBegins();
+    proxy.carried.increment();
     CompletableFuture<Decision> decision;
     try {
       decision = proxy.balancer.decideAsync(frontend, new View());
@@ -489,6 +506,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
     }
     edit(names, values, lease.requestHeaderEdits());
+    serverClose = closes(names, values);
     if (lease.hasCookiePersistence()) {
       for (int i = 0; i < names.size(); i++) {
         if (names.get(i).equalsIgnoreCase("cookie")) {
@@ -524,6 +542,16 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
     }
     return tokens;
+  }
+
+  /** Whether the fields say {@code connection: close}. */
+  private static boolean closes(List<String> names, List<String> values) {
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).equalsIgnoreCase("connection") && values.get(i).toLowerCase(Locale.ROOT).contains("close")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void edit(List<String> names, List<String> values, List<HeaderEdit> edits) {
@@ -576,6 +604,16 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
     }
     edit(names, values, lease.responseHeaderEdits());
+    if (closes(names, values)) {
+      // option httpclose (a response rule of lb-core's): the client's connection ends here
+      closeAfter = true;
+      for (int i = names.size() - 1; i >= 0; i--) {
+        if (names.get(i).equalsIgnoreCase("connection")) {
+          names.remove(i);
+          values.remove(i);
+        }
+      }
+    }
     closeAfter |= request.close || untilClose;
     StringBuilder b = new StringBuilder(h.length + 64).append("HTTP/1.1 ").append(h.second).append(' ')
         .append(h.third).append("\r\n");
@@ -600,8 +638,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     link = null;
     lease.report(Outcome.RESPONSE, status);
     lease.release();
-    if (reusable) {
-      l.park();
+    if (reusable && !serverClose) {
+      l.keep();
     } else {
       l.close();
     }
@@ -623,6 +661,11 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
    * {@code noAnswer}: nothing of an answer came back, so the request may go again when it is safe.
    */
   void serverFailed(ServerLink l, Throwable failure, boolean noAnswer) {
+    serverFailed(l, failure, noAnswer, false);
+  }
+
+  /** As above; {@code unsent}: the request itself failed to go out, so even its body may go again. */
+  void serverFailed(ServerLink l, Throwable failure, boolean noAnswer, boolean requestUnsent) {
     synchronized (this) {
       if (l != null && l != link || state != State.EXCHANGE || lease == null || lease.isReleased() && l != null) {
         return; // already handled (the write and the read side both saw the end)
@@ -632,6 +675,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     boolean connect = l == null;
     LOG.debug("{} failed: {}", server, failure.toString());
     Outcome outcome = failure instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.CONNECTION_ERROR;
+    unsent |= requestUnsent;
     if (l != null && noAnswer && l.reused() && !retriedStale) {
       // a pooled connection the server had closed: send again on a new one, as HAProxy does
       retriedStale = true;
@@ -649,7 +693,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     }
     lease.release();
     if (status == 0 && noAnswer && outcome == Outcome.CONNECTION_ERROR
-        && (connect || requestLength == request.length) && retry()) {
+        && (connect || unsent || requestLength == request.length) && retry()) {
       return;
     }
     if (status != 0) {
@@ -804,6 +848,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     retriedStale = false;
     ignorePersistence = false;
     dropped = false;
+    serverClose = false;
+    unsent = false;
   }
 
   /** lb-core's view of the request under way. */

@@ -51,6 +51,9 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   private final Map<String, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
+  /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
+  final java.util.concurrent.atomic.LongAdder carried = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder handedOver = new java.util.concurrent.atomic.LongAdder();
   private volatile CompletableFuture<Void> shutdown;
 
   DirectProxy(Balancer balancer, AccessLog accessLog, TrafficStats traffic) {
@@ -78,6 +81,8 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     Factory(RequestTimeoutConnectionFactory fallback) {
       super(fallback.getProtocol());
       this.fallback = fallback;
+      // Jetty's connection takes over what we read: its buffer must hold all of ours, or bytes are lost
+      fallback.setInputBufferSize(Math.max(fallback.getInputBufferSize(), DirectConnection.BUFFER));
       addBean(fallback);
     }
 

@@ -30,17 +30,25 @@ final class HttpHead {
   boolean upgrade;
   boolean expect;
 
+  /** What {@link #end} says of a head with a line ended by a bare LF: not ours to read. */
+  static final int BARE_LF = -2;
+
   /**
    * Where the head in {@code buf} (from its position to its limit) ends: the count of bytes up to and
-   * including the blank line, or -1 when it is not all there. {@code from} is how far an earlier call
-   * looked already.
+   * including the blank line, -1 when it is not all there, {@link #BARE_LF} when a line ends with a
+   * bare LF. {@code from} is how far an earlier call looked already.
    */
   static int end(ByteBuffer buf, int from) {
     int p = buf.position();
     int limit = buf.limit();
-    for (int i = p + Math.max(0, from - 3); i + 3 < limit; i++) {
-      if (buf.get(i + 3) == '\n' && buf.get(i + 2) == '\r' && buf.get(i + 1) == '\n' && buf.get(i) == '\r') {
-        return i + 4 - p;
+    for (int i = p + Math.max(0, from - 3); i < limit; i++) {
+      if (buf.get(i) == '\n') {
+        if (i == p || buf.get(i - 1) != '\r') {
+          return BARE_LF;
+        }
+        if (i - 3 >= p && buf.get(i - 2) == '\n' && buf.get(i - 3) == '\r') {
+          return i + 1 - p;
+        }
       }
     }
     return -1;

@@ -42,6 +42,11 @@ final class ServerLink extends AbstractConnection {
   private int pendingBody;
   private boolean pendingDone;
   private volatile Throwable writeFailure;
+  /**
+   * The request went out whole, and the answer came back whole and clean: the second of the two
+   * puts the connection back in the pool (the answer may be read before the write is told done).
+   */
+  private final AtomicInteger ends = new AtomicInteger();
 
   private final Callback readCallback = new Callback() {
     @Override
@@ -122,14 +127,24 @@ final class ServerLink extends AbstractConnection {
       buf = retained.getByteBuffer();
       BufferUtil.clear(buf);
     }
-    getEndPoint().setIdleTimeout(idleTimeoutMillis);
+    ends.set(0);
     Callback sent = new Callback() {
       @Override
+      public void succeeded() {
+        if (ends.incrementAndGet() == 2) {
+          park();
+        }
+      }
+
+      @Override
       public void failed(Throwable x) {
+        if (owner == null) {
+          close(); // the answer was complete already: the connection is not kept
+        }
         // the answer side sees the connection end too; tell the client side the request did not go out
         DirectConnection c = owner;
         if (c != null) {
-          c.serverFailed(ServerLink.this, x, false);
+          c.serverFailed(ServerLink.this, x, true, true);
         }
       }
 
@@ -138,11 +153,21 @@ final class ServerLink extends AbstractConnection {
         return InvocationType.NON_BLOCKING;
       }
     };
-    if (body == null || !body.hasRemaining()) {
-      getEndPoint().write(sent, requestHead);
-    } else {
-      getEndPoint().write(sent, requestHead, body);
+    try {
+      if (body == null || !body.hasRemaining()) {
+        getEndPoint().write(sent, requestHead);
+      } else {
+        getEndPoint().write(sent, requestHead, body);
+      }
+    } catch (RuntimeException e) {
+      // a connection whose last write failed: it cannot carry this request
+      owner = null;
+      close();
+      client.serverFailed(this, e, true, true);
+      return;
     }
+    // after the write, which counts as activity: the pool's idle time must not count against 'timeout server'
+    getEndPoint().setIdleTimeout(idleTimeoutMillis);
   }
 
   @Override
@@ -157,6 +182,10 @@ final class ServerLink extends AbstractConnection {
       while (head) {
         if (BufferUtil.hasContent(buf)) {
           int length = HttpHead.end(buf, scanned);
+          if (length == HttpHead.BARE_LF) {
+            fail(client, new IOException("a bare LF in the response head"), false);
+            return;
+          }
           if (length >= 0) {
             if (!answerHead(client, length)) {
               return;
@@ -357,8 +386,15 @@ final class ServerLink extends AbstractConnection {
     }
   }
 
-  /** Back to the pool after a clean exchange, still reading to see a close. */
-  void park() {
+  /** The exchange ended cleanly: back to the pool once the request is known to be out too. */
+  void keep() {
+    if (ends.incrementAndGet() == 2) {
+      park();
+    }
+  }
+
+  /** Back to the pool, still reading to see a close. */
+  private void park() {
     used = true;
     owner = null;
     getEndPoint().setIdleTimeout(proxy.client.getIdleTimeout().toMillis());

@@ -1,0 +1,287 @@
+package dev.balancer.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The standalone server's direct HTTP/1.1 path ({@link DirectProxy}), over real sockets with a raw
+ * server that answers as the test says: plain requests take it, the rest is handed to the servlet on
+ * the same connection; answers of every framing arrive whole; pipelined requests are answered in
+ * order; a server closing its idle connections costs no request.
+ */
+class DirectProxyIT {
+
+  /** What the raw server does with one request: writes an answer; true to keep the connection. */
+  interface Answer {
+    boolean write(String head, InputStream in, OutputStream out) throws IOException;
+  }
+
+  private ServerSocket backend;
+  private BalancerServer lb;
+  private final List<String> heads = new CopyOnWriteArrayList<>();
+  private final AtomicInteger connections = new AtomicInteger();
+
+  @AfterEach
+  void stop() throws Exception {
+    if (lb != null) {
+      lb.close();
+    }
+    if (backend != null) {
+      backend.close();
+    }
+  }
+
+  private void start(Answer answer) throws Exception {
+    backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(() -> {
+      while (!backend.isClosed()) {
+        try {
+          Socket s = backend.accept();
+          connections.incrementAndGet();
+          Thread t = new Thread(() -> serve(s, answer));
+          t.setDaemon(true);
+          t.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    acceptor.setDaemon(true);
+    acceptor.start();
+    lb = BalancerServer.start(TestConfigs.www("", "  server s1 127.0.0.1:%d\n".formatted(backend.getLocalPort())));
+  }
+
+  private void serve(Socket s, Answer answer) {
+    try (s) {
+      InputStream in = s.getInputStream();
+      while (true) {
+        String head = readHead(in);
+        if (head == null) {
+          return;
+        }
+        heads.add(head);
+        int cl = contentLength(head);
+        if (cl > 0) {
+          in.readNBytes(cl);
+        }
+        if (!answer.write(head, in, s.getOutputStream())) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      // the test's client went away
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    while (!b.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        return null;
+      }
+      b.append((char) c);
+    }
+    return b.toString();
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.toLowerCase().startsWith("content-length:")) {
+        return Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return 0;
+  }
+
+  private static boolean ok(String body, OutputStream out) throws IOException {
+    out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    return true;
+  }
+
+  /** Reads one answer: its head, then its body by length, chunks or the end of the connection. */
+  private static String[] answer(InputStream in) throws IOException {
+    String head = readHead(in);
+    if (head == null) {
+      return null;
+    }
+    String lower = head.toLowerCase();
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (lower.contains("transfer-encoding: chunked")) {
+      while (true) {
+        StringBuilder size = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+          size.append((char) c);
+        }
+        int n = Integer.parseInt(size.toString().trim().split(";")[0], 16);
+        if (n == 0) {
+          readHead(new java.io.SequenceInputStream(new java.io.ByteArrayInputStream("\r\n".getBytes()), in));
+          break;
+        }
+        body.write(in.readNBytes(n));
+        in.readNBytes(2);
+      }
+    } else if (head.startsWith("HTTP/1.1 204") || head.startsWith("HTTP/1.1 304")) {
+      return new String[] {head, ""};
+    } else if (lower.contains("content-length:")) {
+      body.write(in.readNBytes(contentLength(head)));
+    } else {
+      body.write(in.readAllBytes());
+    }
+    return new String[] {head, body.toString(StandardCharsets.ISO_8859_1)};
+  }
+
+  private Socket client() throws IOException {
+    Socket s = new Socket("127.0.0.1", lb.port("www"));
+    s.setSoTimeout(10_000);
+    return s;
+  }
+
+  private static void send(Socket s, String raw) throws IOException {
+    s.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
+    s.getOutputStream().flush();
+  }
+
+  @Test
+  void plainRequestsTakeTheDirectPathAndTheRestGoesToTheServletOnTheSameConnection() throws Exception {
+    start((head, in, out) -> ok(head.substring(0, head.indexOf(' ')), out));
+    try (Socket s = client()) {
+      for (int i = 0; i < 5; i++) {
+        send(s, "GET /" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[1]).isEqualTo("GET");
+      }
+      assertThat(lb.direct().carried.sum()).isEqualTo(5);
+      assertThat(lb.direct().handedOver.sum()).isZero();
+
+      // a chunked request body is the servlet's to carry: answered all the same, on the same connection
+      send(s, "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+      String[] a = answer(s.getInputStream());
+      assertThat(a[0]).startsWith("HTTP/1.1 200");
+      assertThat(a[1]).isEqualTo("POST");
+      assertThat(lb.direct().handedOver.sum()).isEqualTo(1);
+    }
+    // the server saw each request once, with no hop-by-hop header added
+    assertThat(heads.stream().filter(h -> h.startsWith("GET") || h.startsWith("POST"))).hasSize(6);
+    assertThat(heads.get(0)).isEqualTo("GET /0 HTTP/1.1\r\nHost: a\r\n\r\n");
+  }
+
+  @Test
+  void chunkedUntilCloseHeadAndEmptyAnswersArriveWholeAndTheConnectionGoesOn() throws Exception {
+    start((head, in, out) -> {
+      String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP"));
+      switch (path) {
+        case "/chunked" -> {
+          // in pieces, with an extension and a trailer
+          out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n".getBytes());
+          out.flush();
+          out.write("6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n".getBytes());
+          out.flush();
+          return true;
+        }
+        case "/empty" -> {
+          out.write("HTTP/1.1 204 No Content\r\n\r\n".getBytes());
+          out.flush();
+          return true;
+        }
+        case "/close" -> {
+          out.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end".getBytes());
+          out.flush();
+          return false;
+        }
+        default -> {
+          // HEAD: the length of the body a GET would get, and no body
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes());
+          out.flush();
+          return true;
+        }
+      }
+    });
+    try (Socket s = client()) {
+      send(s, "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(answer(s.getInputStream())[1]).isEqualTo("hello world");
+      send(s, "GET /empty HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 204");
+      send(s, "HEAD /head HTTP/1.1\r\nHost: a\r\n\r\n");
+      String head = readHead(s.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
+      send(s, "GET /close HTTP/1.1\r\nHost: a\r\n\r\n");
+      String[] last = answer(s.getInputStream());
+      assertThat(last[0]).contains("Connection: close");
+      assertThat(last[1]).isEqualTo("until the end");
+    }
+    assertThat(lb.direct().carried.sum()).isEqualTo(4);
+    assertThat(connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    start((head, in, out) -> ok(head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP")), out));
+    try (Socket s = client()) {
+      send(s, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+      for (String expected : List.of("/1", "/2", "/3")) {
+        assertThat(answer(s.getInputStream())[1]).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void aServerClosingItsIdleConnectionsWithoutNoticeCostsNoRequest() throws Exception {
+    // every answer says keep-alive, then the server closes: the next request meets a dead connection
+    start((head, in, out) -> !ok("x", out));
+    try (Socket s = client()) {
+      for (int i = 0; i < 20; i++) {
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
+      }
+    }
+    assertThat(lb.balancer().server("app", "s1").orElseThrow().stats().responseErrors()).isZero();
+  }
+
+  @Test
+  void aLargeAnswerReachesASlowReaderWhole() throws Exception {
+    byte[] big = new byte[4 * 1024 * 1024];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (byte) ('a' + i % 26);
+    }
+    start((head, in, out) -> {
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + big.length + "\r\n\r\n").getBytes());
+      out.write(big);
+      out.flush();
+      return true;
+    });
+    // a small receive window, set before connecting (after, Linux may leave the sender probing a zero window)
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
+      s.setSoTimeout(10_000);
+      send(s, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      InputStream in = s.getInputStream();
+      assertThat(readHead(in)).contains("Content-Length: " + big.length);
+      byte[] got = new byte[big.length];
+      int n = 0;
+      byte[] small = new byte[1000];
+      for (int r; n < big.length && (r = in.read(small)) > 0; n += r) {
+        System.arraycopy(small, 0, got, n, r);
+      }
+      assertThat(n).isEqualTo(big.length);
+      assertThat(got).isEqualTo(big);
+      // and the connection is still good
+      send(s, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(answer(in)[1]).hasSize(big.length);
+    }
+  }
+}
