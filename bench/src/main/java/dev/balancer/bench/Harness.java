@@ -127,8 +127,13 @@ public final class Harness {
     contenders.add(new Contender("jetty-stock", 18104, true));
     contenders.add(new Contender("balancer", 18105, true));
     contenders.add(new Contender("jetty-core", 18106, true));
+    contenders.add(new Contender("balancer-servlet", 18107, true));
     if (!only.isEmpty()) {
       contenders.removeIf(c -> !c.name.equals("direct") && !only.contains(c.name));
+    } else {
+      // the two comparisons of our own ways (Jetty's core proxy, our servlet path) run when named:
+      // the default run stays within its ten minutes
+      contenders.removeIf(c -> c.name.equals("jetty-core") || c.name.equals("balancer-servlet"));
     }
     Map<String, Run> firstTen = new LinkedHashMap<>();
     for (Contender c : contenders) {
@@ -202,6 +207,13 @@ public final class Harness {
       case "balancer" -> {
         List<String> cmd = java();
         cmd.addAll(List.of("-jar", root.resolve("lb-jetty/target/lb-jetty.jar").toString(),
+            "-f", haproxyCfg(c.port, 2).toString()));
+        c.process = spawn(c.name, cmd.toArray(String[]::new));
+      }
+      case "balancer-servlet" -> {
+        // the same product with its direct HTTP/1.1 path off: every request through the servlet
+        List<String> cmd = java();
+        cmd.addAll(List.of("-Dbalancer.direct=false", "-jar", root.resolve("lb-jetty/target/lb-jetty.jar").toString(),
             "-f", haproxyCfg(c.port, 2).toString()));
         c.process = spawn(c.name, cmd.toArray(String[]::new));
       }

@@ -42,9 +42,6 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   static final int BUFFER = 16 * 1024;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnection.class);
 
-  /** Hop-by-hop headers, never forwarded either way (RFC 9110 §7.6.1), as Jetty's proxy drops them. */
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
-      "upgrade", "proxy-authorization", "proxy-authenticate", "transfer-encoding");
 
   private enum State { READING, DECIDING, EXCHANGE, CLOSED, HANDED_OVER }
 
@@ -58,6 +55,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private int scanned;
   /** The head is in, its body not yet: {@code timeout client} applies, not http-request's. */
   private boolean bodyPending;
+  /** Since when the client has not taken a pending piece of the answer (0: it has). */
+  private long stalledSinceNanos;
   private long messages;
   private long lastActivityNanos = System.nanoTime();
 
@@ -178,6 +177,20 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
       return false;
     }
+    ServerLink l = link;
+    if (state == State.EXCHANGE && l != null && l.writing()) {
+      // the answer waits for the client to read: 'timeout client' (HAProxy's cD)
+      long now = System.nanoTime();
+      if (stalledSinceNanos == 0) {
+        stalledSinceNanos = now - timeouts.shortest() * 1_000_000;
+      }
+      if ((now - stalledSinceNanos) / 1_000_000 >= timeouts.client()) {
+        termination = "cD";
+        return true;
+      }
+      return false;
+    }
+    stalledSinceNanos = 0;
     // deciding or waiting for the server: 'timeout server' and the queue govern
     return false;
   }
@@ -449,7 +462,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       backendCounted = server.backend();
     }
     if (forwardHead == null || retries > 0) {
-      forwardHead = requestHead();
+      HeadRewriter.ToServer out = HeadRewriter.request(request, l);
+      forwardHead = out.bytes();
+      serverClose = out.close();
     }
     l.onAbort(() -> {
       ServerLink current = link;
@@ -492,144 +507,21 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     l.send(this, forwardHead.duplicate(), body, idle);
   }
 
-  /** The request as the server gets it: hop-by-hop headers out, the rules' and persistence's edits in. */
-  private ByteBuffer requestHead() {
-    HttpHead h = request;
-    List<String> names = new ArrayList<>(h.names.size() + 2);
-    List<String> values = new ArrayList<>(h.names.size() + 2);
-    Set<String> tokens = connectionTokens(h);
-    for (int i = 0; i < h.names.size(); i++) {
-      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
-      if (!HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))) {
-        names.add(h.names.get(i));
-        values.add(h.values.get(i));
-      }
-    }
-    edit(names, values, lease.requestHeaderEdits());
-    serverClose = closes(names, values);
-    if (lease.hasCookiePersistence()) {
-      for (int i = 0; i < names.size(); i++) {
-        if (names.get(i).equalsIgnoreCase("cookie")) {
-          String kept = lease.forwardCookie(values.get(i));
-          if (kept.isEmpty()) {
-            names.remove(i);
-            values.remove(i--);
-          } else {
-            values.set(i, kept);
-          }
-        }
-      }
-    }
-    StringBuilder b = new StringBuilder(h.length + 64).append(h.first).append(' ').append(h.second).append(" HTTP/1.1\r\n");
-    for (int i = 0; i < names.size(); i++) {
-      b.append(names.get(i)).append(": ").append(values.get(i)).append("\r\n");
-    }
-    b.append("\r\n");
-    return ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.ISO_8859_1));
-  }
-
-  private static Set<String> connectionTokens(HttpHead h) {
-    Set<String> tokens = null;
-    for (int i = 0; i < h.names.size(); i++) {
-      if (h.names.get(i).equalsIgnoreCase("connection")) {
-        for (String t : h.values.get(i).split(",")) {
-          String token = t.trim().toLowerCase(Locale.ROOT);
-          if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
-            tokens = tokens == null ? new java.util.HashSet<>() : tokens;
-            tokens.add(token);
-          }
-        }
-      }
-    }
-    return tokens;
-  }
-
-  /** Whether the fields say {@code connection: close}. */
-  private static boolean closes(List<String> names, List<String> values) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase("connection") && values.get(i).toLowerCase(Locale.ROOT).contains("close")) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static void edit(List<String> names, List<String> values, List<HeaderEdit> edits) {
-    for (HeaderEdit e : edits) {
-      if (e.kind() != HeaderEdit.Kind.ADD) {
-        for (int i = names.size() - 1; i >= 0; i--) {
-          if (names.get(i).equalsIgnoreCase(e.name())) {
-            names.remove(i);
-            values.remove(i);
-          }
-        }
-      }
-      if (e.kind() != HeaderEdit.Kind.DEL) {
-        names.add(e.name());
-        values.add(e.value());
-      }
-    }
-  }
-
   /** The answer's head as the client gets it (called by the link, on its thread). */
   ByteBuffer responseHead(HttpHead h, boolean untilClose) {
     answeredNanos = System.nanoTime();
     status = h.status;
-    List<String> names = new ArrayList<>(h.names.size() + 2);
-    List<String> values = new ArrayList<>(h.names.size() + 2);
-    Set<String> tokens = connectionTokens(h);
-    boolean persistence = lease.hasCookiePersistence();
-    for (int i = 0; i < h.names.size(); i++) {
-      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
-      if (lower.equals("transfer-encoding") || !HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))
-          && !(persistence && lower.equals("set-cookie"))) {
-        names.add(h.names.get(i));
-        values.add(h.values.get(i));
-      }
-    }
-    if (persistence) {
-      List<String> fromServer = h.all("set-cookie");
-      List<String> toClient = lease.responseCookies(fromServer);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, closeAfter || request.close || untilClose);
+    closeAfter = out.close();
+    if (lease.hasCookiePersistence()) {
       cookieFlags = lease.cookieLogFlags();
-      for (String c : toClient) {
-        names.add("set-cookie");
-        values.add(c);
-      }
-      String cc = h.get("cache-control");
-      boolean cacheable = h.get("last-modified") != null || h.get("etag") != null || h.get("expires") != null
-          || cc != null && cc.contains("max-age");
-      if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
-        names.add("cache-control");
-        values.add("private");
-      }
     }
-    edit(names, values, lease.responseHeaderEdits());
-    if (closes(names, values)) {
-      // option httpclose (a response rule of lb-core's): the client's connection ends here
-      closeAfter = true;
-      for (int i = names.size() - 1; i >= 0; i--) {
-        if (names.get(i).equalsIgnoreCase("connection")) {
-          names.remove(i);
-          values.remove(i);
-        }
-      }
-    }
-    closeAfter |= request.close || untilClose;
-    StringBuilder b = new StringBuilder(h.length + 64).append("HTTP/1.1 ").append(h.second).append(' ')
-        .append(h.third).append("\r\n");
-    for (int i = 0; i < names.size(); i++) {
-      b.append(names.get(i)).append(": ").append(values.get(i)).append("\r\n");
-    }
-    if (closeAfter) {
-      b.append("Connection: close\r\n");
-    }
-    b.append("\r\n");
-    byte[] bytes = b.toString().getBytes(StandardCharsets.ISO_8859_1);
-    headBytesOut = bytes.length;
-    return ByteBuffer.wrap(bytes);
+    headBytesOut = out.bytes().remaining();
+    return out.bytes();
   }
 
   void bodyWritten(int n) {
+    stalledSinceNanos = 0;
     bodyBytes += n;
   }
 
@@ -649,7 +541,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** The client could not take the answer. */
   void clientWriteFailed(Throwable failure) {
     link = null;
-    termination = "CD";
+    termination = failure instanceof TimeoutException ? "cD" : "CD";
     closeAfter = true;
     lease.release();
     getEndPoint().close();
@@ -868,14 +760,12 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
     @Override
     public String path() {
-      int q = h.second.indexOf('?');
-      return q < 0 ? h.second : h.second.substring(0, q);
+      return h.path();
     }
 
     @Override
     public Optional<String> query() {
-      int q = h.second.indexOf('?');
-      return q < 0 ? Optional.empty() : Optional.of(h.second.substring(q + 1));
+      return Optional.ofNullable(h.query());
     }
 
     @Override
@@ -890,20 +780,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
     @Override
     public Optional<String> cookie(String name) {
-      if (ignorePersistence) {
-        return Optional.empty();
-      }
-      for (int i = 0; i < h.names.size(); i++) {
-        if (h.names.get(i).equalsIgnoreCase("cookie")) {
-          for (String part : h.values.get(i).split(";")) {
-            int eq = part.indexOf('=');
-            if (eq > 0 && part.substring(0, eq).trim().equals(name)) {
-              return Optional.of(part.substring(eq + 1).trim());
-            }
-          }
-        }
-      }
-      return Optional.empty();
+      return ignorePersistence ? Optional.empty() : Optional.ofNullable(h.cookie(name));
     }
 
     @Override

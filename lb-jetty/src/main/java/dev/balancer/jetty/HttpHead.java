@@ -217,6 +217,38 @@ final class HttpHead {
     return out;
   }
 
+  /** The value of a cookie in the {@code Cookie} fields, or null. */
+  String cookie(String name) {
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).equalsIgnoreCase("cookie")) {
+        String v = values.get(i);
+        int from = 0;
+        while (from < v.length()) {
+          int semi = v.indexOf(';', from);
+          int end = semi < 0 ? v.length() : semi;
+          int eq = v.indexOf('=', from);
+          if (eq > 0 && eq < end && v.substring(from, eq).trim().equals(name)) {
+            return v.substring(eq + 1, end).trim();
+          }
+          from = end + 1;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A request's path, without the query. */
+  String path() {
+    int q = second.indexOf('?');
+    return q < 0 ? second : second.substring(0, q);
+  }
+
+  /** A request's query without the {@code ?}, or null. */
+  String query() {
+    int q = second.indexOf('?');
+    return q < 0 ? null : second.substring(q + 1);
+  }
+
   private static int lineEnd(byte[] b, int from, int length) {
     for (int i = from; i + 1 < length; i++) {
       if (b[i] == '\n') {

@@ -420,9 +420,19 @@ final class ServerLink extends AbstractConnection {
     }
   }
 
+  /** Whether a piece of the answer waits for the client to take it. */
+  boolean writing() {
+    return writeState.get() == 3;
+  }
+
+  /**
+   * {@code timeout server} is for a server that does not answer: while the client is slow to take
+   * what the server sent, this connection is idle on purpose (the client side's {@code timeout
+   * client} covers that wait).
+   */
   @Override
   public boolean onIdleExpired(TimeoutException timeout) {
-    return true;
+    return !(owner != null && writing());
   }
 
   /**

@@ -45,6 +45,10 @@ class DirectProxyIT {
   }
 
   private void start(Answer answer) throws Exception {
+    start(answer, "  timeout client 5s\n  timeout server 5s\n");
+  }
+
+  private void start(Answer answer, String timeouts) throws Exception {
     backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(() -> {
       while (!backend.isClosed()) {
@@ -61,7 +65,17 @@ class DirectProxyIT {
     });
     acceptor.setDaemon(true);
     acceptor.start();
-    lb = BalancerServer.start(TestConfigs.www("", "  server s1 127.0.0.1:%d\n".formatted(backend.getLocalPort())));
+    lb = BalancerServer.start(dev.balancer.config.ConfigLoader.parse("direct.cfg", """
+        defaults
+          mode http
+          timeout connect 1s
+        %s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          server s1 127.0.0.1:%d
+        """.formatted(timeouts, backend.getLocalPort())).orThrow());
   }
 
   private void serve(Socket s, Answer answer) {
@@ -282,6 +296,68 @@ class DirectProxyIT {
       // and the connection is still good
       send(s, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(answer(in)[1]).hasSize(big.length);
+    }
+  }
+
+  private static byte[] letters(int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) ('a' + i % 26);
+    }
+    return b;
+  }
+
+  private static Answer big(byte[] body) {
+    return (head, in, out) -> {
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes());
+      out.write(body);
+      out.flush();
+      return true;
+    };
+  }
+
+  @Test
+  void aClientSlowerThanTimeoutServerStillGetsTheWholeAnswer() throws Exception {
+    // the server sent everything at once; the client takes it slowly, in all far longer than
+    // 'timeout server', never pausing as long as 'timeout client'
+    byte[] body = letters(2 * 1024 * 1024);
+    start(big(body), "  timeout client 2s\n  timeout server 200ms\n");
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(8192);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
+      s.setSoTimeout(10_000);
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      InputStream in = s.getInputStream();
+      readHead(in);
+      long t0 = System.nanoTime();
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      byte[] chunk = new byte[64 * 1024];
+      while (got.size() < body.length) {
+        int r = in.read(chunk);
+        if (r < 0) {
+          break;
+        }
+        got.write(chunk, 0, r);
+        Thread.sleep(10); // a slow reader: the test plays a slow client here, it waits for no outcome
+      }
+      assertThat(got.toByteArray()).isEqualTo(body);
+      assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThan(200);
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingIsCutAtTimeoutClient() throws Exception {
+    start(big(letters(8 * 1024 * 1024)), "  timeout client 1s\n  timeout server 10s\n");
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(8192);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
+      long t0 = System.nanoTime();
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      // and reads nothing: the balancer gives up on it after timeout client, not before, not never
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(8))
+          .until(() -> lb.direct().connections.isEmpty());
+      assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(1000);
+      assertThat(lb.balancer().server("app", "s1").orElseThrow().inFlight()).isZero();
     }
   }
 }
