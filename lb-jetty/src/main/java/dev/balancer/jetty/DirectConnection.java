@@ -90,6 +90,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private boolean serverClose;
   private boolean dropped;
   private boolean unsent;
+  /** The exchange under way was counted, logged and released: once only. */
+  private boolean finished = true;
 
   private final Callback readCallback = new Callback() {
     @Override
@@ -137,8 +139,15 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     proxy.connections.remove(this);
     State was = state;
     state = State.CLOSED;
-    if (was == State.EXCHANGE && link != null) {
-      link.close();
+    ServerLink l = link;
+    if (was == State.EXCHANGE && l != null) {
+      // the client went away while its server was answering: the server's connection goes too
+      link = null;
+      l.close();
+      if ("--".equals(termination)) {
+        termination = "CD";
+      }
+      finish();
     }
     releaseBuffer();
   }
@@ -328,6 +337,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   private void decide() {
+    finished = false;
     frontend = connector.getName();
     proxy.exchangeBegins();
     proxy.carried.increment();
@@ -665,6 +675,12 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   // ---- the end of an exchange
 
   private void finish() {
+    synchronized (this) {
+      if (finished) {
+        return; // the client's close and the server's end both saw it
+      }
+      finished = true;
+    }
     long bytesIn = requestLength;
     long bytesOut = headBytesOut + bodyBytes;
     int loggedStatus = dropped ? -1 : status;

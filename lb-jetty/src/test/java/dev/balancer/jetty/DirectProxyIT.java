@@ -360,4 +360,29 @@ class DirectProxyIT {
       assertThat(lb.balancer().server("app", "s1").orElseThrow().inFlight()).isZero();
     }
   }
+
+  @Test
+  void aClientGoneBeforeItsAnswerLeavesNothingBehind() throws Exception {
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    byte[] body = letters(1024 * 1024);
+    start((head, in, out) -> {
+      try {
+        answer.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return big(body).write(head, in, out);
+    });
+    var server = lb.balancer().server("app", "s1").orElseThrow();
+    try (Socket s = client()) {
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
+    }
+    answer.countDown();
+    // the answer finds no client: the request ends, its slot on the server is free, nothing stays open
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> server.inFlight() == 0 && lb.direct().connections.isEmpty());
+    assertThat(lb.balancer().frontendStats("www").current()).isZero();
+    assertThat(server.stats().clientAborts()).isEqualTo(1);
+  }
 }
