@@ -60,7 +60,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     this.balancer = balancer;
     this.accessLog = accessLog;
     this.traffic = traffic;
-    client.setSelectors(1);
+    client.setSelectors(Integer.getInteger("balancer.client.selectors", 1));
     client.setConnectTimeout(BalancerServer.DEFAULT_CONNECT_TIMEOUT);
     client.setTCPNoDelay(true);
     addBean(client);
