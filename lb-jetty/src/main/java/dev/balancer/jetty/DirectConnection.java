@@ -170,6 +170,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   @Override
   public boolean onIdleExpired(TimeoutException timeout) {
     if (state == State.HANDED_OVER || state == State.CLOSED) {
+      getEndPoint().close();
       return true;
     }
     long idle = (System.nanoTime() - lastActivityNanos) / 1_000_000;
@@ -243,7 +244,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       while (state == State.READING) {
         if (BufferUtil.space(in) == 0) {
           if (in.position() == 0) {
-            handOver(); // a head larger than our buffer: Jetty's parser says what it thinks of it
+            refuseOversized();
             return;
           }
           BufferUtil.compact(in);
@@ -308,6 +309,54 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     state = State.DECIDING;
     decide();
     return false;
+  }
+
+  /**
+   * A head larger than our buffer (HAProxy's {@code tune.bufsize} is the same 16 KiB; Jetty's own
+   * limit is 8 KiB): HAProxy's 400 page, then a lingering close (output shut, the rest of the
+   * request read and dropped until the client closes or times out), so that the client reads the
+   * answer rather than a reset.
+   */
+  private void refuseOversized() {
+    state = State.CLOSED;
+    String frontendName = connector.getName();
+    Decision.Respond page = proxy.balancer.errorPage(frontendName, null, 400);
+    byte[] body = page.body().getBytes(StandardCharsets.UTF_8);
+    byte[] head = ("HTTP/1.1 400 " + page.reason() + "\r\nContent-Length: " + body.length
+        + "\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
+    if (proxy.balancer.config().frontend(frontendName).isPresent()) {
+      var fe = proxy.balancer.frontendStats(frontendName);
+      fe.requestError();
+      fe.response(400, in.remaining(), head.length + body.length);
+    }
+    EndPoint ep = getEndPoint();
+    ep.write(Callback.from(() -> {
+      ep.shutdownOutput();
+      drain();
+    }, x -> ep.close()), ByteBuffer.wrap(head), ByteBuffer.wrap(body));
+  }
+
+  /** Reads and drops what the client still sends, until it closes (or the idle timeout closes it). */
+  private void drain() {
+    EndPoint ep = getEndPoint();
+    ByteBuffer sink = ByteBuffer.allocate(4096);
+    try {
+      while (true) {
+        BufferUtil.clear(sink);
+        int n = ep.fill(sink);
+        if (n < 0) {
+          ep.close();
+          return;
+        }
+        if (n == 0) {
+          ep.fillInterested(Callback.from(this::drain, x -> ep.close()));
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      ep.close();
+    }
   }
 
   /** Leaves this connection to Jetty's HTTP/1.1 and the servlet, with what was read so far. */
