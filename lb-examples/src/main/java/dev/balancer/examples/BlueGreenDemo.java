@@ -84,7 +84,17 @@ public final class BlueGreenDemo {
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     Path cfg = dir.resolve("haproxy.cfg");
     int port = freePortOr(8080);
-    try (WebApp webapp1 = WebApp.start("127.0.0.1", 0, "webapp1", quiet)) {
+    // webapp1's request log, read only to see the slow request arrive
+    java.util.concurrent.atomic.AtomicBoolean slowArrived = new java.util.concurrent.atomic.AtomicBoolean();
+    PrintStream webapp1Log = new PrintStream(OutputStream.nullOutputStream()) {
+      @Override
+      public void println(String line) {
+        if (line.contains("?delay=")) {
+          slowArrived.set(true);
+        }
+      }
+    };
+    try (WebApp webapp1 = WebApp.start("127.0.0.1", 0, "webapp1", webapp1Log)) {
       say("webapp1 (the version in production) listens on 127.0.0.1:" + webapp1.port());
       writeAtomically(cfg, config(port, List.of("server webapp1 127.0.0.1:" + webapp1.port())));
       say("config file " + cfg + ":\n" + indent(Files.readString(cfg)));
@@ -100,7 +110,8 @@ public final class BlueGreenDemo {
 
         CompletableFuture<HttpResponse<String>> slow = HttpClient.newHttpClient().sendAsync(
             HttpRequest.newBuilder(URI.create(uri + "?delay=" + (step.toMillis() * 3 / 2))).build(), HttpResponse.BodyHandlers.ofString());
-        waitFor(() -> server(lb, "webapp1").inFlight() > 0, Duration.ofSeconds(2));
+        // the slow request itself on webapp1 (other requests are in flight there all the time)
+        waitFor(slowArrived::get, Duration.ofSeconds(5));
         say("a slow request (" + step.toMillis() * 3 / 2 + " ms) is in flight on webapp1");
 
         try (WebApp webapp2 = WebApp.start("127.0.0.1", 0, "webapp2", quiet)) {
