@@ -24,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
@@ -49,7 +48,6 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private final Connector connector;
   private final RequestTimeoutConnectionFactory fallback;
   private final RequestTimeoutConnectionFactory.Timeouts timeouts;
-  private RetainableByteBuffer retained;
   private ByteBuffer in;
   private volatile State state = State.READING;
   private int scanned;
@@ -90,6 +88,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private boolean serverClose;
   private boolean dropped;
   private boolean unsent;
+  private volatile boolean aborted;
   /** The exchange under way was counted, logged and released: once only. */
   private boolean finished = true;
 
@@ -140,31 +139,34 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     State was = state;
     state = State.CLOSED;
     ServerLink l = link;
-    if (was == State.EXCHANGE && l != null) {
-      // the client went away while its server was answering: the server's connection goes too
+    if (was == State.EXCHANGE) {
+      // the client went away while its request was under way: the server's connection goes too
       link = null;
-      l.close();
+      if (l != null) {
+        l.close();
+      }
       if ("--".equals(termination)) {
         termination = "CD";
       }
       finish();
     }
+    // DECIDING: the decision, when it comes, sees CLOSED, releases what it got and ends the exchange
     releaseBuffer();
   }
 
   private synchronized void releaseBuffer() {
-    if (retained != null) {
-      retained.release();
-      retained = null;
-      in = null;
-    }
+    in = null;
   }
 
   /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
   private void checkFirstRequest() {
-    if (state == State.READING && messages == 0 && !bodyPending && getEndPoint().isOpen()) {
-      timeout408();
+    synchronized (this) {
+      if (state != State.READING || messages != 0 || bodyPending || !getEndPoint().isOpen()) {
+        return;
+      }
+      state = State.CLOSED; // before the write: the reading side takes no request from here on
     }
+    timeout408();
   }
 
   @Override
@@ -177,12 +179,18 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     if (state == State.READING) {
       boolean between = messages > 0 && (in == null || !in.hasRemaining());
       if (between) {
-        return idle >= timeouts.keepAlive();
+        return idle >= timeouts.keepAlive() || proxy.isShutdown() || connector.isShutdown();
       }
       if (bodyPending) {
         return idle >= timeouts.client();
       }
       if (idle >= timeouts.httpRequest()) {
+        synchronized (this) {
+          if (state != State.READING) {
+            return false;
+          }
+          state = State.CLOSED;
+        }
         timeout408();
       }
       return false;
@@ -235,9 +243,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     }
     try {
       synchronized (this) {
-        if (retained == null) {
-          retained = connector.getByteBufferPool().acquire(BUFFER, true);
-          in = retained.getByteBuffer();
+        if (in == null) {
+          in = ByteBuffer.allocate(BUFFER);
           BufferUtil.clear(in);
         }
       }
@@ -301,12 +308,17 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       bodyPending = true;
       return true; // the body is on its way
     }
+    synchronized (this) {
+      if (state != State.READING) {
+        return false; // the 408 got there first
+      }
+      state = State.DECIDING;
+    }
     bodyPending = false;
     scanned = 0;
     request = h;
     requestLength = (int) (length + body);
     headersNanos = System.nanoTime();
-    state = State.DECIDING;
     decide();
     return false;
   }
@@ -421,7 +433,14 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       return;
     }
     countFrontend();
-    if (state == State.CLOSED) {
+    boolean gone;
+    synchronized (this) {
+      gone = state == State.CLOSED;
+      if (!gone) {
+        state = State.EXCHANGE;
+      }
+    }
+    if (gone) {
       if (decision instanceof Decision.Forward f) {
         f.lease().release();
       }
@@ -429,11 +448,21 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       finish();
       return;
     }
-    state = State.EXCHANGE;
-    if (decision instanceof Decision.Forward f) {
-      forward(f.lease());
-    } else {
-      answer((Decision.Respond) decision);
+    try {
+      if (decision instanceof Decision.Forward f) {
+        forward(f.lease());
+      } else {
+        answer((Decision.Respond) decision);
+      }
+    } catch (RuntimeException e) {
+      // never a lost lease or an exchange that never ends
+      LOG.warn("request on {} failed: {}", frontend, e.toString());
+      if (decision instanceof Decision.Forward f) {
+        f.lease().release();
+      }
+      termination = "PR";
+      getEndPoint().close();
+      finish();
     }
   }
 
@@ -526,6 +555,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       serverClose = out.close();
     }
     l.onAbort(() -> {
+      // on-marked-down shutdown-sessions: cut, and not sent again to that server as a stale retry
+      aborted = true;
       ServerLink current = link;
       if (current != null) {
         current.close();
@@ -557,12 +588,17 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     if (state != State.EXCHANGE) {
       l.close();
       lease.release();
+      finish(); // once only: the client's close may have ended it already
       return;
     }
     link = l;
     long idle = server.timeouts().server().map(Duration::toMillis).orElse(0L);
-    ByteBuffer body = requestLength > request.length ? in.slice(in.position() + request.length,
-        requestLength - request.length) : null;
+    ByteBuffer body = null;
+    if (requestLength > request.length) {
+      // a copy: the server may answer (and this connection move on) before the body is all out
+      body = ByteBuffer.allocate(requestLength - request.length);
+      body.put(in.slice(in.position() + request.length, requestLength - request.length)).flip();
+    }
     l.send(this, forwardHead.duplicate(), body, idle);
   }
 
@@ -627,7 +663,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     LOG.debug("{} failed: {}", server, failure.toString());
     Outcome outcome = failure instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.CONNECTION_ERROR;
     unsent |= requestUnsent;
-    if (l != null && noAnswer && l.reused() && !retriedStale) {
+    if (l != null && noAnswer && l.reused() && !retriedStale && !aborted) {
       // a pooled connection the server had closed: send again on a new one, as HAProxy does
       retriedStale = true;
       forward(lease);
@@ -807,6 +843,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     dropped = false;
     serverClose = false;
     unsent = false;
+    aborted = false;
   }
 
   /** lb-core's view of the request under way. */

@@ -20,6 +20,9 @@ final class HeadRewriter {
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
       "upgrade", "proxy-authorization", "proxy-authenticate", "transfer-encoding");
 
+  /** Fields a {@code Connection} header cannot remove. */
+  private static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
+
   /** A request head for the server; {@code close}: it says {@code connection: close} (http-server-close). */
   record ToServer(ByteBuffer bytes, boolean close) {}
 
@@ -72,6 +75,9 @@ final class HeadRewriter {
     boolean persistence = lease.hasCookiePersistence();
     for (int i = 0; i < h.names.size(); i++) {
       String lower = h.names.get(i).toLowerCase(Locale.ROOT);
+      if (h.chunked && lower.equals("content-length")) {
+        continue; // chunked wins over a length (RFC 9112 §6.3), and only the framing we follow goes on
+      }
       if (lower.equals("transfer-encoding") || !HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))
           && !(persistence && lower.equals("set-cookie"))) {
         names.add(h.names.get(i));
@@ -128,7 +134,9 @@ final class HeadRewriter {
       if (h.names.get(i).equalsIgnoreCase("connection")) {
         for (String t : h.values.get(i).split(",")) {
           String token = t.trim().toLowerCase(Locale.ROOT);
-          if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
+          // never a field that frames or routes the message: 'Connection: content-length' would
+          // have the server read the body as a request of its own
+          if (!token.isEmpty() && !HOP_BY_HOP.contains(token) && !PROTECTED.contains(token)) {
             tokens = tokens == null ? new java.util.HashSet<>() : tokens;
             tokens.add(token);
           }

@@ -29,6 +29,7 @@ final class HttpHead {
   boolean close;
   boolean upgrade;
   boolean expect;
+  private boolean host;
 
   /** What {@link #end} says of a head with a line ended by a bare LF: not ours to read. */
   static final int BARE_LF = -2;
@@ -93,8 +94,9 @@ final class HttpHead {
         ve--;
       }
       for (int k = vs; k < ve; k++) {
-        if (b[k] == '\r' || b[k] == '\n' || b[k] == 0) {
-          return null;
+        int c = b[k] & 0xff;
+        if (c < 0x20 && c != '\t' || c == 0x7f) {
+          return null; // a control byte in a value: not ours to pass on
         }
       }
       String name = new String(b, i, colon - i, StandardCharsets.ISO_8859_1);
@@ -124,8 +126,9 @@ final class HttpHead {
     second = new String(b, s1 + 1, s2 - s1 - 1, StandardCharsets.ISO_8859_1);
     third = s2 >= eol ? "" : new String(b, s2 + 1, eol - s2 - 1, StandardCharsets.ISO_8859_1);
     for (int k = 0; k < eol; k++) {
-      if (b[k] < 0x20 || b[k] == 0x7f) {
-        return false;
+      int c = b[k] & 0xff;
+      if (c < 0x20 || c == 0x7f || request && c >= 0x80) {
+        return false; // a response's reason may hold obs-text, nothing else may
       }
     }
     if (request) {
@@ -154,12 +157,10 @@ final class HttpHead {
     switch (name.length()) {
       case 14 -> {
         if (name.equalsIgnoreCase("content-length")) {
-          long n;
-          try {
-            n = Long.parseLong(value);
-          } catch (NumberFormatException e) {
-            return false;
+          if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return false; // digits only: '+5' or '-0' may be read otherwise by the next hop
           }
+          long n = Long.parseLong(value);
           if (n < 0 || contentLength >= 0 && contentLength != n) {
             return false;
           }
@@ -189,6 +190,14 @@ final class HttpHead {
       }
       case 7 -> upgrade |= name.equalsIgnoreCase("upgrade");
       case 6 -> expect |= name.equalsIgnoreCase("expect");
+      case 4 -> {
+        if (name.equalsIgnoreCase("host")) {
+          if (host) {
+            return false; // two Host fields: which one routes is ambiguous
+          }
+          host = true;
+        }
+      }
       default -> {
         // nothing to note
       }

@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 
@@ -32,7 +31,6 @@ final class ServerLink extends AbstractConnection {
   private final InetSocketAddress address;
   private final AtomicBoolean idle = new AtomicBoolean();
   private final AtomicInteger writeState = new AtomicInteger();
-  private RetainableByteBuffer retained;
   private ByteBuffer buf;
   private volatile DirectConnection owner;
   private boolean used;
@@ -72,9 +70,8 @@ final class ServerLink extends AbstractConnection {
   private final Callback writeCallback = new Callback() {
     @Override
     public void succeeded() {
-      if (!writeState.compareAndSet(1, 2)) {
-        written();
-        pump();
+      if (!writeState.compareAndSet(1, 2) && !written()) {
+        pump(); // not over yet: the link is still ours (once over, it may already serve another exchange)
       }
     }
 
@@ -120,18 +117,19 @@ final class ServerLink extends AbstractConnection {
 
   /** Sends a request: the head and the body the client connection holds. */
   void send(DirectConnection client, ByteBuffer requestHead, ByteBuffer body, long idleTimeoutMillis) {
-    owner = client;
     head = true;
     scanned = 0;
     anyByte = false;
     reusable = true;
     writeFailure = null;
-    if (retained == null) {
-      retained = proxy.client.getByteBufferPool().acquire(BUFFER, true);
-      buf = retained.getByteBuffer();
+    if (buf == null) {
+      // the link's own buffer, never pooled: a piece of it may still be on its way to a client when
+      // the link closes, and must not be handed to another exchange meanwhile
+      buf = ByteBuffer.allocateDirect(BUFFER);
       BufferUtil.clear(buf);
     }
     ends.set(0);
+    owner = client; // last: the read side acts on an owner only with the fields above set
     Callback sent = new Callback() {
       @Override
       public void succeeded() {
@@ -142,14 +140,20 @@ final class ServerLink extends AbstractConnection {
 
       @Override
       public void failed(Throwable x) {
-        if (owner == null) {
-          close(); // the answer was complete already: the connection is not kept
-        }
-        // the answer side sees the connection end too; tell the client side the request did not go out
         DirectConnection c = owner;
-        if (c != null) {
-          c.serverFailed(ServerLink.this, x, true, true);
+        if (c == null) {
+          close(); // the answer was complete already: the connection is not kept
+          return;
         }
+        if (!head || anyByte) {
+          // the server answered before taking the whole request (a 413, a 401): the answer goes on,
+          // the connection is not kept
+          reusable = false;
+          return;
+        }
+        owner = null;
+        close();
+        c.serverFailed(ServerLink.this, x, true, true);
       }
 
       @Override
@@ -251,7 +255,7 @@ final class ServerLink extends AbstractConnection {
     } else {
       framing = Framing.UNTIL_CLOSE;
     }
-    reusable = !h.close && framing != Framing.UNTIL_CLOSE;
+    reusable &= !h.close && framing != Framing.UNTIL_CLOSE && "HTTP/1.1".equals(h.first);
     send(client.responseHead(h, framing == Framing.UNTIL_CLOSE));
     return false;
   }
@@ -418,10 +422,6 @@ final class ServerLink extends AbstractConnection {
   public void onClose(Throwable cause) {
     super.onClose(cause);
     proxy.forget(this);
-    if (retained != null) {
-      retained.release();
-      retained = null;
-    }
   }
 
   /** Whether a piece of the answer waits for the client to take it. */

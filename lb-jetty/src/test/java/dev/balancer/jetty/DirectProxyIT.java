@@ -385,4 +385,30 @@ class DirectProxyIT {
     assertThat(lb.balancer().frontendStats("www").current()).isZero();
     assertThat(server.stats().clientAborts()).isEqualTo(1);
   }
+
+  @Test
+  void noRequestCanBeSmuggledPastTheRulesThroughItsFraming() throws Exception {
+    start((head, in, out) -> ok("x", out));
+    // 'Connection: content-length' must not strip the length the body is framed by: the server
+    // would read the body as a request of its own, one no rule has seen
+    String hidden = "GET /hidden HTTP/1.1\r\nHost: a\r\n\r\n";
+    try (Socket s = client()) {
+      send(s, "POST /p HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: " + hidden.length()
+          + "\r\n\r\n" + hidden);
+      assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
+      send(s, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
+    }
+    assertThat(heads).noneMatch(h -> h.startsWith("GET /hidden"));
+    assertThat(heads.get(0)).contains("Content-Length: " + hidden.length());
+    // lengths another parser could read otherwise, and two Hosts, are Jetty's to refuse
+    for (String odd : List.of("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nabcde",
+        "GET /p HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")) {
+      try (Socket s = client()) {
+        send(s, odd);
+        assertThat(answer(s.getInputStream())[0]).as(odd).startsWith("HTTP/1.1 400");
+      }
+    }
+    assertThat(heads).hasSize(2);
+  }
 }
