@@ -3,21 +3,15 @@ package dev.balancer.jetty;
 import dev.balancer.config.model.Backend;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
-import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
 import dev.balancer.core.Outcome;
-import dev.balancer.core.RequestView;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -847,8 +841,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   /** lb-core's view of the request under way. */
-  private final class View implements RequestView {
-    private final HttpHead h = request;
+  private final class View extends HeadView {
+    View() {
+      super(request);
+    }
 
     @Override
     public String clientAddress() {
@@ -856,43 +852,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     }
 
     @Override
-    public String method() {
-      return h.first;
-    }
-
-    @Override
-    public String path() {
-      return h.path();
-    }
-
-    @Override
-    public Optional<String> query() {
-      return Optional.ofNullable(h.query());
-    }
-
-    @Override
-    public Optional<String> header(String name) {
-      return Optional.ofNullable(h.get(name));
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return h.all(name);
-    }
-
-    @Override
     public Optional<String> cookie(String name) {
-      return ignorePersistence ? Optional.empty() : Optional.ofNullable(h.cookie(name));
-    }
-
-    @Override
-    public String target() {
-      return h.second;
-    }
-
-    @Override
-    public String version() {
-      return "HTTP/1.1";
+      return ignorePersistence ? Optional.empty() : super.cookie(name);
     }
 
     @Override

@@ -48,7 +48,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   final TrafficStats traffic;
   final ClientConnector client = new ClientConnector();
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-  private final Map<String, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
+  private final Map<InetSocketAddress, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
@@ -107,7 +107,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
 
   /** A pooled connection to the address, or null. */
   ServerLink pooled(InetSocketAddress address) {
-    ConcurrentLinkedDeque<ServerLink> q = idle.get(key(address));
+    ConcurrentLinkedDeque<ServerLink> q = idle.get(address);
     if (q == null) {
       return null;
     }
@@ -125,18 +125,14 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
       link.close();
       return;
     }
-    idle.computeIfAbsent(key(link.address()), k -> new ConcurrentLinkedDeque<>()).offerLast(link);
+    idle.computeIfAbsent(link.address(), k -> new ConcurrentLinkedDeque<>()).offerLast(link);
   }
 
   void forget(ServerLink link) {
-    ConcurrentLinkedDeque<ServerLink> q = idle.get(key(link.address()));
+    ConcurrentLinkedDeque<ServerLink> q = idle.get(link.address());
     if (q != null) {
       q.remove(link);
     }
-  }
-
-  private static String key(InetSocketAddress a) {
-    return a.getHostString() + ":" + a.getPort();
   }
 
   /** Opens a new connection to a server; the promise is completed on a selector thread. */
