@@ -229,8 +229,9 @@ public final class BalancerServer implements AutoCloseable {
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     RequestTimeoutConnectionFactory http =
         new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut);
-    ServerConnector c = new ServerConnector(server, -1, Integer.getInteger("balancer.selectors", -1),
-        direct == null ? http : direct.factory(http));
+    int selectors = Integer.getInteger("balancer.selectors", -1);
+    ServerConnector c = direct == null ? new ServerConnector(server, -1, selectors, http)
+        : direct.connector(server, selectors, http);
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);
     c.setPort(key.port);

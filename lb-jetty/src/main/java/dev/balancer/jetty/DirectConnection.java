@@ -39,6 +39,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private enum State { READING, DECIDING, EXCHANGE, CLOSED, HANDED_OVER }
 
   private final DirectProxy proxy;
+  private final DirectConnector.Lane lane;
   private final Connector connector;
   private final RequestTimeoutConnectionFactory fallback;
   private final RequestTimeoutConnectionFactory.Timeouts timeouts;
@@ -103,10 +104,11 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     }
   };
 
-  DirectConnection(DirectProxy proxy, Connector connector, EndPoint endPoint, RequestTimeoutConnectionFactory fallback,
-      RequestTimeoutConnectionFactory.Timeouts timeouts) {
+  DirectConnection(DirectProxy proxy, Connector connector, DirectConnector.LaneEndPoint endPoint,
+      RequestTimeoutConnectionFactory fallback, RequestTimeoutConnectionFactory.Timeouts timeouts) {
     super(endPoint, connector.getExecutor());
     this.proxy = proxy;
+    this.lane = endPoint.lane;
     this.connector = connector;
     this.fallback = fallback;
     this.timeouts = timeouts;
@@ -558,13 +560,13 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     });
     InetSocketAddress address = proxy.address(server);
     sentNanos = System.nanoTime();
-    ServerLink pooled = retriedStale ? null : proxy.pooled(address);
+    ServerLink pooled = retriedStale ? null : lane.pooled(address);
     if (pooled != null) {
       begunNanos = sentNanos;
       send(pooled);
       return;
     }
-    proxy.connect(address, new Promise<>() {
+    lane.connect(proxy, address, new Promise<>() {
       @Override
       public void succeeded(ServerLink connected) {
         begunNanos = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import com.google.common.net.InetAddresses;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import java.io.IOException;
@@ -10,23 +11,20 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.io.ClientConnectionFactory;
-import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractConnectionFactory;
 import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.Graceful;
 
 /**
  * The standalone server's own HTTP/1.1 proxy path: plain keep-alive requests are read, decided by
  * the same {@link Balancer} and forwarded over pooled server connections with no servlet, no
- * {@code HttpClient} and no thread hand-off (everything runs on Jetty's selector threads, as HAProxy
- * runs on its event loops). The head is parsed, the body bytes are copied as they are.
+ * {@code HttpClient} and no thread hand-off: an exchange runs on the selector thread of its client
+ * connection from start to end, its server connection being on the same selector ({@link
+ * DirectConnector}), as HAProxy keeps a stream on one thread. The head is parsed, the body bytes are copied as they are.
  *
  * <p>Whatever it does not take on, it leaves to the {@link BalancerServlet} on the same connection
  * (Jetty's {@code HttpConnection} takes over with the bytes already read): upgrades (WebSocket),
@@ -46,9 +44,10 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   final Balancer balancer;
   final AccessLog accessLog;
   final TrafficStats traffic;
-  final ClientConnector client = new ClientConnector();
+  /** How long an idle pooled server connection is kept. */
+  static final long POOLED_IDLE_MILLIS = 30_000;
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-  private final Map<InetSocketAddress, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
+  private volatile long connectTimeoutMillis = BalancerServer.DEFAULT_CONNECT_TIMEOUT.toMillis();
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
@@ -60,19 +59,20 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     this.balancer = balancer;
     this.accessLog = accessLog;
     this.traffic = traffic;
-    client.setSelectors(Integer.getInteger("balancer.client.selectors", 1));
-    client.setConnectTimeout(BalancerServer.DEFAULT_CONNECT_TIMEOUT);
-    client.setTCPNoDelay(true);
-    addBean(client);
   }
 
   void setConnectTimeout(Duration timeout) {
-    client.setConnectTimeout(timeout);
+    connectTimeoutMillis = timeout.toMillis();
   }
 
-  /** The factory of a listener's connections: ours first, Jetty's HTTP/1.1 for what we leave. */
-  Factory factory(RequestTimeoutConnectionFactory fallback) {
-    return new Factory(fallback);
+  long connectTimeoutMillis() {
+    return connectTimeoutMillis;
+  }
+
+  /** A listener whose plain requests take this path; the rest goes to Jetty's HTTP/1.1 on the same connection. */
+  DirectConnector connector(org.eclipse.jetty.server.Server server, int selectors,
+      RequestTimeoutConnectionFactory fallback) {
+    return new DirectConnector(server, selectors, this, new Factory(fallback));
   }
 
   final class Factory extends AbstractConnectionFactory {
@@ -88,12 +88,16 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
 
     @Override
     public Connection newConnection(Connector connector, EndPoint endPoint) {
+      if (!(endPoint instanceof DirectConnector.LaneEndPoint ends)) {
+        return fallback.newConnection(connector, endPoint);
+      }
       RequestTimeoutConnectionFactory.Timeouts t = fallback.timeouts();
       endPoint.setIdleTimeout(t.shortest());
-      return new DirectConnection(DirectProxy.this, connector, endPoint, fallback, t);
+      return new DirectConnection(DirectProxy.this, connector, ends, fallback, t);
     }
   }
 
+  /** Where a server is: the key of its pooled connections, unresolved when it is a name. */
   InetSocketAddress address(BackendServer server) {
     return addresses.computeIfAbsent(server.address(), a -> {
       int colon = a.lastIndexOf(':');
@@ -101,58 +105,24 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
       if (host.startsWith("[") && host.endsWith("]")) {
         host = host.substring(1, host.length() - 1);
       }
-      return new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, Integer.parseInt(a.substring(colon + 1)));
+      int port = Integer.parseInt(a.substring(colon + 1));
+      if (host.isEmpty()) {
+        host = "127.0.0.1";
+      }
+      // an address is used as it is; a name is looked up at each new connection, off the selector
+      // (the JVM's cache keeps it for its TTL), as the servlet's HttpClient does
+      return InetAddresses.isInetAddress(host) ? new InetSocketAddress(host, port)
+          : InetSocketAddress.createUnresolved(host, port);
     });
   }
 
-  /** A pooled connection to the address, or null. */
-  ServerLink pooled(InetSocketAddress address) {
-    ConcurrentLinkedDeque<ServerLink> q = idle.get(address);
-    if (q == null) {
-      return null;
-    }
-    for (ServerLink link; (link = q.pollLast()) != null; ) {
-      if (link.claim()) {
-        return link;
-      }
-    }
-    return null;
-  }
-
-  /** Gives a connection back to the pool once its exchange ended cleanly. */
+  /** Gives a connection back to its lane's pool once its exchange ended cleanly. */
   void release(ServerLink link) {
     if (shutdown != null || !isRunning()) {
       link.close();
       return;
     }
-    idle.computeIfAbsent(link.address(), k -> new ConcurrentLinkedDeque<>()).offerLast(link);
-  }
-
-  void forget(ServerLink link) {
-    ConcurrentLinkedDeque<ServerLink> q = idle.get(link.address());
-    if (q != null) {
-      q.remove(link);
-    }
-  }
-
-  /** Opens a new connection to a server; the promise is completed on a selector thread. */
-  void connect(InetSocketAddress address, Promise<ServerLink> promise) {
-    ClientConnectionFactory factory = (endPoint, context) -> new ServerLink(this, endPoint, address);
-    Map<String, Object> context = new java.util.HashMap<>(4);
-    context.put(ClientConnectionFactory.CONTEXT_KEY, factory);
-    context.put(org.eclipse.jetty.io.Transport.CONTEXT_KEY, org.eclipse.jetty.io.Transport.TCP_IP);
-    context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, new Promise<Connection>() {
-      @Override
-      public void succeeded(Connection connection) {
-        promise.succeeded((ServerLink) connection);
-      }
-
-      @Override
-      public void failed(Throwable x) {
-        promise.failed(x);
-      }
-    });
-    client.connect(address, context);
+    link.lane().park(link);
   }
 
   void exchangeBegins() {
@@ -199,11 +169,6 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   protected void doStop() throws Exception {
     for (DirectConnection c : List.copyOf(connections)) {
       c.getEndPoint().close();
-    }
-    for (ConcurrentLinkedDeque<ServerLink> q : idle.values()) {
-      for (ServerLink l; (l = q.poll()) != null; ) {
-        l.close();
-      }
     }
     super.doStop();
   }

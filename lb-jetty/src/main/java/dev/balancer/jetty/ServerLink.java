@@ -3,6 +3,7 @@ package dev.balancer.jetty;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +29,7 @@ final class ServerLink extends AbstractConnection {
   private enum Framing { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
 
   private final DirectProxy proxy;
+  private final DirectConnector.Lane lane;
   private final InetSocketAddress address;
   private final AtomicBoolean idle = new AtomicBoolean();
   private final AtomicInteger writeState = new AtomicInteger();
@@ -89,10 +91,17 @@ final class ServerLink extends AbstractConnection {
     }
   };
 
-  ServerLink(DirectProxy proxy, EndPoint endPoint, InetSocketAddress address) {
-    super(endPoint, proxy.client.getExecutor());
+  ServerLink(DirectProxy proxy, EndPoint endPoint, DirectConnector.Lane lane, InetSocketAddress address,
+      Executor executor) {
+    super(endPoint, executor);
     this.proxy = proxy;
+    this.lane = lane;
     this.address = address;
+  }
+
+  /** The selector this connection runs on, whose client connections may use it. */
+  DirectConnector.Lane lane() {
+    return lane;
   }
 
   InetSocketAddress address() {
@@ -405,7 +414,7 @@ final class ServerLink extends AbstractConnection {
   private void park() {
     used = true;
     owner = null;
-    getEndPoint().setIdleTimeout(proxy.client.getIdleTimeout().toMillis());
+    getEndPoint().setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
     idle.set(true);
     proxy.release(this);
     // the read interest of the last exchange is spent: ask again
@@ -414,14 +423,14 @@ final class ServerLink extends AbstractConnection {
 
   private void idleEnds() {
     idle.set(false);
-    proxy.forget(this);
+    lane.forget(this);
     close();
   }
 
   @Override
   public void onClose(Throwable cause) {
     super.onClose(cause);
-    proxy.forget(this);
+    lane.forget(this);
   }
 
   /** Whether a piece of the answer waits for the client to take it. */

@@ -33,6 +33,8 @@ class DirectProxyIT {
   private BalancerServer lb;
   private final List<String> heads = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  /** How the configuration names the raw server. */
+  private String serverHost = "127.0.0.1";
 
   @AfterEach
   void stop() throws Exception {
@@ -74,8 +76,8 @@ class DirectProxyIT {
           bind 127.0.0.1:0
           default_backend app
         backend app
-          server s1 127.0.0.1:%d
-        """.formatted(timeouts, backend.getLocalPort())).orThrow());
+          server s1 %s:%d
+        """.formatted(timeouts, serverHost, backend.getLocalPort())).orThrow());
   }
 
   private void serve(Socket s, Answer answer) {
@@ -168,6 +170,66 @@ class DirectProxyIT {
   private static void send(Socket s, String raw) throws IOException {
     s.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
     s.getOutputStream().flush();
+  }
+
+  @Test
+  void aServerNamedByItsHostNameIsLookedUpAndItsConnectionKept() throws Exception {
+    serverHost = "localhost";
+    start((head, in, out) -> ok("named", out));
+    try (Socket s = client()) {
+      for (int i = 0; i < 3; i++) {
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[1]).isEqualTo("named");
+      }
+    }
+    assertThat(lb.direct().carried.sum()).isEqualTo(3);
+    assertThat(connections.get()).as("server connections").isEqualTo(1);
+  }
+
+  @Test
+  void aServerThatNeverCompletesTheHandshakeIsGivenUpAtTimeoutConnect() throws Exception {
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      List<Socket> queued = new java.util.ArrayList<>();
+      try {
+        // fill its accept queue: the kernel then drops new handshakes to it, and a connect hangs
+        while (true) {
+          Socket q = new Socket();
+          try {
+            q.connect(full.getLocalSocketAddress(), 300);
+            queued.add(q);
+          } catch (java.net.SocketTimeoutException hanging) {
+            q.close();
+            break;
+          }
+          assertThat(queued).as("connections the kernel queued").hasSizeLessThan(50);
+        }
+        lb = BalancerServer.start(dev.balancer.config.ConfigLoader.parse("direct.cfg", """
+            defaults
+              mode http
+              retries 0
+              timeout connect 300ms
+              timeout client 5s
+              timeout server 5s
+            frontend www
+              bind 127.0.0.1:0
+              default_backend app
+            backend app
+              server s1 127.0.0.1:%d
+            """.formatted(full.getLocalPort())).orThrow());
+        long t0 = System.nanoTime();
+        try (Socket s = client()) {
+          send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+          assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 503");
+        }
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
+            .isBetween(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
+        assertThat(lb.direct().carried.sum()).isEqualTo(1);
+      } finally {
+        for (Socket q : queued) {
+          q.close();
+        }
+      }
+    }
   }
 
   @Test

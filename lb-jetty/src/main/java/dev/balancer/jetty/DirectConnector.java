@@ -1,0 +1,257 @@
+package dev.balancer.jetty;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SelectorManager;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * A listener whose direct connections open their server connections on their own selector, so that
+ * an exchange (read the request, write it to the server, read the answer, write it to the client)
+ * runs on one thread from start to end, as HAProxy keeps both sides of a stream on one thread. With
+ * a separate client-side selector every request would wake a second thread and cross back.
+ *
+ * <p>Each selector is a {@link Lane}: the client connections it accepted and the pool of idle server
+ * connections they share. A lane's server connections are closed with the listener's selectors.
+ */
+final class DirectConnector extends ServerConnector {
+
+  private final DirectProxy proxy;
+  private final Map<ManagedSelector, Lane> lanes = new ConcurrentHashMap<>();
+  private Manager manager;
+
+  DirectConnector(Server server, int selectors, DirectProxy proxy, DirectProxy.Factory factory) {
+    super(server, -1, selectors, factory);
+    this.proxy = proxy;
+  }
+
+  @Override
+  protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler, int selectors) {
+    manager = new Manager(executor, scheduler, selectors);
+    return manager;
+  }
+
+  @Override
+  protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
+    Lane lane = lanes.computeIfAbsent(selector, s -> new Lane(manager, s));
+    LaneEndPoint endPoint = new LaneEndPoint(channel, selector, key, getScheduler(), lane);
+    endPoint.setIdleTimeout(getIdleTimeout());
+    return endPoint;
+  }
+
+  /** A client connection's end point, which knows the lane its server connections belong to. */
+  static final class LaneEndPoint extends SocketChannelEndPoint {
+    final Lane lane;
+
+    LaneEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler, Lane lane) {
+      super(channel, selector, key, scheduler);
+      this.lane = lane;
+    }
+  }
+
+  /** One selector: where its client connections' server connections are opened and pooled. */
+  static final class Lane {
+    private final Manager manager;
+    private final ManagedSelector selector;
+    private final Map<InetSocketAddress, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
+
+    Lane(Manager manager, ManagedSelector selector) {
+      this.manager = manager;
+      this.selector = selector;
+    }
+
+    /** A pooled connection to the address, or null. */
+    ServerLink pooled(InetSocketAddress address) {
+      ConcurrentLinkedDeque<ServerLink> q = idle.get(address);
+      if (q == null) {
+        return null;
+      }
+      for (ServerLink link; (link = q.pollLast()) != null; ) {
+        if (link.claim()) {
+          return link;
+        }
+      }
+      return null;
+    }
+
+    void park(ServerLink link) {
+      idle.computeIfAbsent(link.address(), k -> new ConcurrentLinkedDeque<>()).offerLast(link);
+    }
+
+    void forget(ServerLink link) {
+      ConcurrentLinkedDeque<ServerLink> q = idle.get(link.address());
+      if (q != null) {
+        q.remove(link);
+      }
+    }
+
+    void closeIdle() {
+      for (ConcurrentLinkedDeque<ServerLink> q : idle.values()) {
+        for (ServerLink l; (l = q.poll()) != null; ) {
+          l.close();
+        }
+      }
+    }
+
+    /**
+     * Opens a connection to a server on this lane's selector; the promise completes once it is open
+     * (on a pool thread: a new connection costs a hand-off, a pooled one none).
+     */
+    void connect(DirectProxy proxy, InetSocketAddress address, Promise<ServerLink> promise) {
+      if (address.isUnresolved()) {
+        try {
+          manager.getExecutor().execute(() -> {
+            InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+            if (resolved.isUnresolved()) {
+              promise.failed(new UnknownHostException(address.getHostString()));
+            } else {
+              connect(proxy, address, resolved, promise);
+            }
+          });
+        } catch (RejectedExecutionException x) {
+          promise.failed(x);
+        }
+      } else {
+        connect(proxy, address, address, promise);
+      }
+    }
+
+    private void connect(DirectProxy proxy, InetSocketAddress address, InetSocketAddress resolved,
+        Promise<ServerLink> promise) {
+      SocketChannel channel = null;
+      try {
+        channel = SocketChannel.open();
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        boolean connected = channel.connect(resolved);
+        manager.open(selector, channel, connected, new Dial(proxy, this, address, promise));
+      } catch (Throwable x) {
+        if (channel != null) {
+          try {
+            channel.close();
+          } catch (IOException ignored) {
+            // failing anyway
+          }
+        }
+        promise.failed(x);
+      }
+    }
+  }
+
+  /** What a server connection being opened carries through the selector. */
+  private record Dial(DirectProxy proxy, Lane lane, InetSocketAddress address, Promise<ServerLink> promise) {
+  }
+
+  private final class Manager extends ServerConnectorManager {
+    /** The selector the connect being submitted on this thread must use. */
+    private final ThreadLocal<ManagedSelector> target = new ThreadLocal<>();
+
+    Manager(Executor executor, Scheduler scheduler, int selectors) {
+      super(executor, scheduler, selectors);
+    }
+
+    void open(ManagedSelector selector, SocketChannel channel, boolean connected, Dial dial) {
+      target.set(selector);
+      try {
+        if (connected) {
+          accept(channel, dial);
+        } else {
+          connect(channel, dial);
+        }
+      } finally {
+        target.remove();
+      }
+    }
+
+    @Override
+    protected ManagedSelector chooseSelector() {
+      ManagedSelector s = target.get();
+      return s != null ? s : super.chooseSelector();
+    }
+
+    @Override
+    public long getConnectTimeout() {
+      return proxy.connectTimeoutMillis();
+    }
+
+    @Override
+    protected SocketChannelEndPoint newEndPoint(SelectableChannel channel, ManagedSelector selector,
+        SelectionKey key)
+        throws IOException {
+      if (key.attachment() instanceof Dial) {
+        // a server connection: not one of the listener's end points (a graceful stop does not wait for it)
+        SocketChannelEndPoint endPoint = new SocketChannelEndPoint((SocketChannel) channel, selector, key,
+            getScheduler());
+        endPoint.setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
+        return endPoint;
+      }
+      return super.newEndPoint(channel, selector, key);
+    }
+
+    @Override
+    public Connection newConnection(SelectableChannel channel, EndPoint endPoint, Object attachment)
+        throws IOException {
+      if (attachment instanceof Dial d) {
+        return new ServerLink(d.proxy(), endPoint, d.lane(), d.address(), getExecutor());
+      }
+      return super.newConnection(channel, endPoint, attachment);
+    }
+
+    @Override
+    protected void endPointOpened(EndPoint endPoint) {
+      if (endPoint instanceof LaneEndPoint) {
+        super.endPointOpened(endPoint);
+      }
+    }
+
+    @Override
+    protected void endPointClosed(EndPoint endPoint) {
+      if (endPoint instanceof LaneEndPoint) {
+        super.endPointClosed(endPoint);
+      }
+    }
+
+    @Override
+    public void connectionOpened(Connection connection, Object attachment) {
+      super.connectionOpened(connection, attachment);
+      if (attachment instanceof Dial d) {
+        d.promise().succeeded((ServerLink) connection);
+      }
+    }
+
+    @Override
+    protected void connectionFailed(SelectableChannel channel, Throwable failure, Object attachment) {
+      if (attachment instanceof Dial d) {
+        d.promise().failed(failure);
+      } else {
+        super.connectionFailed(channel, failure, attachment);
+      }
+    }
+
+    @Override
+    protected void onAcceptFailed(SelectableChannel channel, Throwable failure, Object attachment) {
+      if (attachment instanceof Dial d) {
+        d.promise().failed(failure);
+      } else {
+        super.onAcceptFailed(channel, failure, attachment);
+      }
+    }
+  }
+}
