@@ -261,7 +261,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
           return;
         }
         if (n == 0) {
-          getEndPoint().fillInterested(readCallback);
+          getEndPoint().tryFillInterested(readCallback); // it may be there since the last exchange
           return;
         }
         long now = System.nanoTime();
@@ -595,6 +595,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       body = ByteBuffer.allocate(requestLength - request.length);
       body.put(in.slice(in.position() + request.length, requestLength - request.length)).flip();
     }
+    // the read interest stays registered through the exchange: taking it off and putting it back
+    // would cost two epoll_ctl calls a request; bytes or a close arriving meanwhile wake
+    // onFillable, which leaves them until the exchange ends (finish() asks again)
+    getEndPoint().tryFillInterested(readCallback);
     l.send(this, forwardHead.duplicate(), body, idle);
   }
 
@@ -805,7 +809,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
         }
       });
     } else {
-      getEndPoint().fillInterested(readCallback);
+      getEndPoint().tryFillInterested(readCallback);
     }
   }
 
