@@ -229,7 +229,10 @@ public final class BalancerServer implements AutoCloseable {
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     RequestTimeoutConnectionFactory http =
         new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut);
-    int selectors = Integer.getInteger("balancer.selectors", -1);
+    // the direct path runs each exchange on one selector thread: one per core (up to 4 per
+    // listener), as HAProxy runs one thread per core; Jetty's own default is half as many
+    int selectors = Integer.getInteger("balancer.selectors",
+        direct == null ? -1 : Math.min(4, Runtime.getRuntime().availableProcessors()));
     ServerConnector c = direct == null ? new ServerConnector(server, -1, selectors, http)
         : direct.connector(server, selectors, http);
     c.setName(frontend);
