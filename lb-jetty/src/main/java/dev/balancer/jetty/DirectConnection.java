@@ -150,8 +150,12 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     releaseBuffer();
   }
 
+  /** The connection closed or changed hands: its buffer may still be under a fill, so it is not reused. */
   private synchronized void releaseBuffer() {
-    in = null;
+    if (in != null) {
+      in = null;
+      proxy.clientBuffers.drop();
+    }
   }
 
   /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
@@ -240,8 +244,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     try {
       synchronized (this) {
         if (in == null) {
-          in = ByteBuffer.allocate(BUFFER);
-          BufferUtil.clear(in);
+          in = proxy.clientBuffers.take();
         }
       }
       while (state == State.READING) {
@@ -792,6 +795,12 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     synchronized (this) {
       if (in != null) {
         in.position(in.position() + requestLength);
+        if (!in.hasRemaining()) {
+          // nothing more read: an idle keep-alive connection holds no buffer (the read interest
+          // may be registered, but onFillable takes no byte before the state is READING again)
+          proxy.clientBuffers.give(in);
+          in = null;
+        }
       }
     }
     reset();

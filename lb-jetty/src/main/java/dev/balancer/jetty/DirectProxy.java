@@ -50,6 +50,9 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   private volatile long connectTimeoutMillis = BalancerServer.DEFAULT_CONNECT_TIMEOUT.toMillis();
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
+  /** Read buffers of the client connections (heap: parsed) and of the server connections (direct: only copied out). */
+  final BufferCache clientBuffers = new BufferCache(DirectConnection.BUFFER, false, 1024);
+  final BufferCache serverBuffers = new BufferCache(ServerLink.BUFFER, true, 256);
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
   final java.util.concurrent.atomic.LongAdder carried = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder handedOver = new java.util.concurrent.atomic.LongAdder();

@@ -233,6 +233,40 @@ class DirectProxyIT {
   }
 
   @Test
+  void idleKeepAliveConnectionsHoldNoBuffer() throws Exception {
+    start((head, in, out) -> ok("x", out));
+    List<Socket> clients = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 20; i++) {
+        Socket s = client();
+        clients.add(s);
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[1]).isEqualTo("x");
+      }
+      // a request half sent holds its connection's buffer; the 20 idle ones and their server
+      // connections hold none
+      Socket half = client();
+      clients.add(half);
+      send(half, "GET / HTTP/1.1\r\nHo");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+          lb.direct().clientBuffers.held() == 1 && lb.direct().serverBuffers.held() == 0);
+      // and they all serve again, the half-sent request too
+      send(half, "st: a\r\n\r\n");
+      assertThat(answer(half.getInputStream())[1]).isEqualTo("x");
+      for (Socket s : clients.subList(0, 20)) {
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[1]).isEqualTo("x");
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+          lb.direct().clientBuffers.held() == 0 && lb.direct().serverBuffers.held() == 0);
+    } finally {
+      for (Socket s : clients) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void plainRequestsTakeTheDirectPathAndTheRestGoesToTheServletOnTheSameConnection() throws Exception {
     start((head, in, out) -> ok(head.substring(0, head.indexOf(' ')), out));
     try (Socket s = client()) {

@@ -1,0 +1,61 @@
+package dev.balancer.jetty;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.util.BufferUtil;
+
+/**
+ * Buffers of one size that a connection holds only while it has bytes in them, as HAProxy takes a
+ * buffer per stream and gives it back between requests: ten thousand idle keep-alive connections
+ * hold none. A buffer is given back only when nothing can still read or write it; one that may be
+ * (its connection closed under it) is left to the collector instead.
+ */
+final class BufferCache {
+  private final int size;
+  private final boolean direct;
+  private final int keep;
+  private final ConcurrentLinkedQueue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger kept = new AtomicInteger();
+  /** Buffers taken and not given back or dropped: what connections hold. */
+  private final AtomicInteger held = new AtomicInteger();
+
+  BufferCache(int size, boolean direct, int keep) {
+    this.size = size;
+    this.direct = direct;
+    this.keep = keep;
+  }
+
+  /** An empty buffer in flush mode (position = limit = 0). */
+  ByteBuffer take() {
+    held.incrementAndGet();
+    ByteBuffer b = free.poll();
+    if (b != null) {
+      kept.decrementAndGet();
+      BufferUtil.clear(b);
+      return b;
+    }
+    b = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+    BufferUtil.clear(b);
+    return b;
+  }
+
+  /** Gives a buffer back: nothing may use it from now on. */
+  void give(ByteBuffer b) {
+    held.decrementAndGet();
+    if (kept.incrementAndGet() <= keep) {
+      free.offer(b);
+    } else {
+      kept.decrementAndGet();
+    }
+  }
+
+  /** Forgets a buffer that something may still use: the collector takes it. */
+  void drop() {
+    held.decrementAndGet();
+  }
+
+  int held() {
+    return held.get();
+  }
+}
