@@ -109,6 +109,16 @@ final class HttpHead {
     return h;
   }
 
+  private static boolean digits(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private boolean startLine(byte[] b, int eol, boolean request) {
     int s1 = indexOf(b, ' ', 0, eol);
     if (s1 <= 0) {
@@ -157,7 +167,7 @@ final class HttpHead {
     switch (name.length()) {
       case 14 -> {
         if (name.equalsIgnoreCase("content-length")) {
-          if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          if (value.isEmpty() || value.length() > 18 || !digits(value)) {
             return false; // digits only: '+5' or '-0' may be read otherwise by the next hop
           }
           long n = Long.parseLong(value);

@@ -34,7 +34,13 @@ public record Config(Global global, List<Frontend> frontends, List<Backend> back
 
   /** The backend (or listen section) of that name. */
   public Optional<Backend> backend(String name) {
-    return backends.stream().filter(b -> b.name().equals(name)).findFirst();
+    // once per request or more: a plain loop, no stream
+    for (Backend b : backends) {
+      if (b.name().equals(name)) {
+        return Optional.of(b);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The frontend (or listen section) of that name. */
