@@ -584,9 +584,13 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   private void send(ServerLink l) {
-    if (state != State.EXCHANGE) {
+    Lease held = lease;
+    ByteBuffer buffer = in;
+    if (state != State.EXCHANGE || held == null || buffer == null) {
       l.close();
-      lease.release();
+      if (held != null) {
+        held.release();
+      }
       finish(); // once only: the client's close may have ended it already
       return;
     }
@@ -596,12 +600,16 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     if (requestLength > request.length) {
       // a copy: the server may answer (and this connection move on) before the body is all out
       body = ByteBuffer.allocate(requestLength - request.length);
-      body.put(in.slice(in.position() + request.length, requestLength - request.length)).flip();
+      body.put(buffer.slice(buffer.position() + request.length, requestLength - request.length)).flip();
     }
     // the read interest stays registered through the exchange: taking it off and putting it back
     // would cost two epoll_ctl calls a request; bytes or a close arriving meanwhile wake
     // onFillable, which leaves them until the exchange ends (finish() asks again)
-    getEndPoint().tryFillInterested(readCallback);
+    // Not when the next request is already in the buffer: finish() hands it on (perhaps to Jetty's
+    // HttpConnection, which must find no read interest of ours), and nothing else reads meanwhile.
+    if (buffer.remaining() <= requestLength) {
+      getEndPoint().tryFillInterested(readCallback);
+    }
     l.send(this, forwardHead.duplicate(), body, idle);
   }
 
@@ -639,7 +647,11 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** The client could not take the answer. */
   void clientWriteFailed(Throwable failure) {
     link = null;
-    termination = failure instanceof TimeoutException ? "cD" : "CD";
+    if (!"cD".equals(termination)) {
+      // onIdleExpired set cD and Jetty then closed the connection under the pending write: a
+      // client timeout, not an abort
+      termination = failure instanceof TimeoutException ? "cD" : "CD";
+    }
     closeAfter = true;
     lease.release();
     getEndPoint().close();
@@ -792,6 +804,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     proxy.exchangeEnds();
     messages++;
     boolean close = closeAfter || proxy.isShutdown() || connector.isShutdown() || !getEndPoint().isOpen();
+    if (close) {
+      releaseBuffer(); // another thread may still be in send(): dropped, not reused
+    }
     synchronized (this) {
       if (in != null) {
         in.position(in.position() + requestLength);

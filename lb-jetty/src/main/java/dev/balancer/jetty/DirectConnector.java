@@ -32,6 +32,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * connections they share. A lane's server connections are closed with the listener's selectors.
  */
 final class DirectConnector extends ServerConnector {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnector.class);
 
   private final DirectProxy proxy;
   private final Map<ManagedSelector, Lane> lanes = new ConcurrentHashMap<>();
@@ -102,14 +103,6 @@ final class DirectConnector extends ServerConnector {
       }
     }
 
-    void closeIdle() {
-      for (ConcurrentLinkedDeque<ServerLink> q : idle.values()) {
-        for (ServerLink l; (l = q.poll()) != null; ) {
-          l.close();
-        }
-      }
-    }
-
     /**
      * Opens a connection to a server on this lane's selector; the promise completes once it is open
      * (on a pool thread: a new connection costs a hand-off, a pooled one none).
@@ -167,7 +160,14 @@ final class DirectConnector extends ServerConnector {
       super(executor, scheduler, selectors);
     }
 
-    void open(ManagedSelector selector, SocketChannel channel, boolean connected, Dial dial) {
+    void open(ManagedSelector selector, SocketChannel channel, boolean connected, Dial dial) throws IOException {
+      if (!selector.isRunning() || !isRunning()) {
+        // the listener stopped (a reload removed it) after the request was taken: nothing would
+        // ever process the connect
+        channel.close();
+        dial.promise().failed(new IOException("the listener is stopped"));
+        return;
+      }
       target.set(selector);
       try {
         if (connected) {
@@ -232,7 +232,13 @@ final class DirectConnector extends ServerConnector {
     public void connectionOpened(Connection connection, Object attachment) {
       super.connectionOpened(connection, attachment);
       if (attachment instanceof Dial d) {
-        d.promise().succeeded((ServerLink) connection);
+        try {
+          d.promise().succeeded((ServerLink) connection);
+        } catch (RuntimeException x) {
+          // the exchange's own failure, not the connection's: Jetty must not fail the promise again
+          connection.close();
+          LOG.warn("sending over a new server connection", x);
+        }
       }
     }
 

@@ -349,6 +349,26 @@ class DirectProxyIT {
   }
 
   @Test
+  void aPipelinedRequestForTheServletAfterADirectOneIsAnsweredToo() throws Exception {
+    start((head, in, out) -> ok(head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP")), out));
+    try (Socket s = client()) {
+      // the second (an absolute target) is handed to Jetty's HttpConnection once the first is
+      // answered, which then reads the third from the connection
+      send(s, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET http://a/2 HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(answer(s.getInputStream())[1]).isEqualTo("/1");
+      String[] second = answer(s.getInputStream());
+      assertThat(second).isNotNull();
+      assertThat(second[0]).contains(" 200 ");
+      assertThat(second[1]).isEqualTo("/2");
+      send(s, "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+      String[] third = answer(s.getInputStream());
+      assertThat(third).isNotNull();
+      assertThat(third[1]).isEqualTo("/3");
+    }
+    assertThat(lb.direct().handedOver.sum()).isEqualTo(1);
+  }
+
+  @Test
   void aServerClosingItsIdleConnectionsWithoutNoticeCostsNoRequest() throws Exception {
     // every answer says keep-alive, then the server closes: the next request meets a dead connection
     start((head, in, out) -> !ok("x", out));
@@ -454,6 +474,8 @@ class DirectProxyIT {
           .until(() -> lb.direct().connections.isEmpty());
       assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(1000);
       assertThat(lb.balancer().server("app", "s1").orElseThrow().inFlight()).isZero();
+      // a client timeout (cD), not a client abort (CD)
+      assertThat(lb.balancer().server("app", "s1").orElseThrow().stats().clientAborts()).isZero();
     }
   }
 
