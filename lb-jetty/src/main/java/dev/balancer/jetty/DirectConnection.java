@@ -569,7 +569,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       send(pooled);
       return;
     }
-    lane.connect(proxy, address, new Promise<>() {
+    lane.connect(address, new Promise<>() {
       @Override
       public void succeeded(ServerLink connected) {
         begunNanos = System.nanoTime();
@@ -804,11 +804,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     proxy.exchangeEnds();
     messages++;
     boolean close = closeAfter || proxy.isShutdown() || connector.isShutdown() || !getEndPoint().isOpen();
-    if (close) {
-      releaseBuffer(); // another thread may still be in send(): dropped, not reused
-    }
     synchronized (this) {
-      if (in != null) {
+      if (close) {
+        releaseBuffer(); // another thread may still be in send(): dropped, not reused
+      } else if (in != null) {
         in.position(in.position() + requestLength);
         if (!in.hasRemaining()) {
           // nothing more read: an idle keep-alive connection holds no buffer (the read interest

@@ -107,7 +107,7 @@ final class DirectConnector extends ServerConnector {
      * Opens a connection to a server on this lane's selector; the promise completes once it is open
      * (on a pool thread: a new connection costs a hand-off, a pooled one none).
      */
-    void connect(DirectProxy proxy, InetSocketAddress address, Promise<ServerLink> promise) {
+    void connect(InetSocketAddress address, Promise<ServerLink> promise) {
       if (address.isUnresolved()) {
         try {
           manager.getExecutor().execute(() -> {
@@ -115,26 +115,25 @@ final class DirectConnector extends ServerConnector {
             if (resolved.isUnresolved()) {
               promise.failed(new UnknownHostException(address.getHostString()));
             } else {
-              connect(proxy, address, resolved, promise);
+              connect(address, resolved, promise);
             }
           });
         } catch (RejectedExecutionException x) {
           promise.failed(x);
         }
       } else {
-        connect(proxy, address, address, promise);
+        connect(address, address, promise);
       }
     }
 
-    private void connect(DirectProxy proxy, InetSocketAddress address, InetSocketAddress resolved,
-        Promise<ServerLink> promise) {
+    private void connect(InetSocketAddress address, InetSocketAddress resolved, Promise<ServerLink> promise) {
       SocketChannel channel = null;
       try {
         channel = SocketChannel.open();
         channel.configureBlocking(false);
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         boolean connected = channel.connect(resolved);
-        manager.open(selector, channel, connected, new Dial(proxy, this, address, promise));
+        manager.open(selector, channel, connected, new Dial(this, address, promise));
       } catch (Throwable x) {
         if (channel != null) {
           try {
@@ -149,7 +148,7 @@ final class DirectConnector extends ServerConnector {
   }
 
   /** What a server connection being opened carries through the selector. */
-  private record Dial(DirectProxy proxy, Lane lane, InetSocketAddress address, Promise<ServerLink> promise) {
+  private record Dial(Lane lane, InetSocketAddress address, Promise<ServerLink> promise) {
   }
 
   private final class Manager extends ServerConnectorManager {
@@ -209,7 +208,7 @@ final class DirectConnector extends ServerConnector {
     public Connection newConnection(SelectableChannel channel, EndPoint endPoint, Object attachment)
         throws IOException {
       if (attachment instanceof Dial d) {
-        return new ServerLink(d.proxy(), endPoint, d.lane(), d.address(), getExecutor());
+        return new ServerLink(proxy, endPoint, d.lane(), d.address(), getExecutor());
       }
       return super.newConnection(channel, endPoint, attachment);
     }
@@ -244,20 +243,25 @@ final class DirectConnector extends ServerConnector {
 
     @Override
     protected void connectionFailed(SelectableChannel channel, Throwable failure, Object attachment) {
-      if (attachment instanceof Dial d) {
-        d.promise().failed(failure);
-      } else {
+      if (!dialFailed(attachment, failure)) {
         super.connectionFailed(channel, failure, attachment);
       }
     }
 
     @Override
     protected void onAcceptFailed(SelectableChannel channel, Throwable failure, Object attachment) {
-      if (attachment instanceof Dial d) {
-        d.promise().failed(failure);
-      } else {
+      if (!dialFailed(attachment, failure)) {
         super.onAcceptFailed(channel, failure, attachment);
       }
+    }
+
+    /** Fails the promise of a server connection that could not be made; false: not one of ours. */
+    private boolean dialFailed(Object attachment, Throwable failure) {
+      if (attachment instanceof Dial d) {
+        d.promise().failed(failure);
+        return true;
+      }
+      return false;
     }
   }
 }

@@ -103,15 +103,9 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   /** Where a server is: the key of its pooled connections, unresolved when it is a name. */
   InetSocketAddress address(BackendServer server) {
     return addresses.computeIfAbsent(server.address(), a -> {
-      int colon = a.lastIndexOf(':');
-      String host = a.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      int port = Integer.parseInt(a.substring(colon + 1));
-      if (host.isEmpty()) {
-        host = "127.0.0.1";
-      }
+      // host and port as lb-config parsed them (brackets of an IPv6 address already gone)
+      String host = server.host().isEmpty() ? "127.0.0.1" : server.host();
+      int port = server.port();
       // an address is used as it is; a name is looked up at each new connection, off the selector
       // (the JVM's cache keeps it for its TTL), as the servlet's HttpClient does
       return InetAddresses.isInetAddress(host) ? new InetSocketAddress(host, port)

@@ -436,7 +436,9 @@ class DirectProxyIT {
   void aClientSlowerThanTimeoutServerStillGetsTheWholeAnswer() throws Exception {
     // the server sent everything at once; the client takes it slowly, in all far longer than
     // 'timeout server', never pausing as long as 'timeout client'
-    byte[] body = letters(2 * 1024 * 1024);
+    // 1 MiB read at most 16 KiB (the small receive buffer) at a time, 10 ms apart: over half a
+    // second, well past timeout server
+    byte[] body = letters(1024 * 1024);
     start(big(body), "  timeout client 2s\n  timeout server 200ms\n");
     try (Socket s = new Socket()) {
       s.setReceiveBufferSize(8192);
