@@ -293,7 +293,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       return true;
     }
     HttpHead h = HttpHead.parse(in, length, true);
-    if (h == null || h.upgrade || h.expect || h.chunked || h.otherEncoding || h.get("host") == null
+    if (h == null || h.upgrade || h.expect || h.chunked || h.otherEncoding || !h.host
         || h.first.equals("CONNECT") || h.first.equals("PRI")) {
       handOver();
       return false;

@@ -5,6 +5,7 @@ import dev.balancer.core.Lease;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -13,15 +14,16 @@ import java.util.Set;
  * The heads the {@link DirectProxy} writes: the request as the server gets it and the answer as the
  * client gets it, the same rewriting {@link BalancerServlet} does (hop-by-hop fields out, the rules'
  * header edits and cookie persistence in, values byte for byte otherwise).
+ *
+ * <p>A head goes out as bytes copied from the head that came in, field by field; only a field a rule
+ * or persistence adds or changes is written from a string.
  */
 final class HeadRewriter {
 
-  /** Hop-by-hop fields, never forwarded either way (RFC 9110 §7.6.1), as Jetty's proxy drops them. */
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
-      "upgrade", "proxy-authorization", "proxy-authenticate", "transfer-encoding");
-
   /** Fields a {@code Connection} header cannot remove. */
   private static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
+
+  private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
   /** A request head for the server; {@code close}: it says {@code connection: close} (http-server-close). */
   record ToServer(ByteBuffer bytes, boolean close) {}
@@ -33,33 +35,19 @@ final class HeadRewriter {
 
   /** The request as the server gets it: hop-by-hop fields out, the rules' and persistence's edits in. */
   static ToServer request(HttpHead h, Lease lease) {
-    List<String> names = new ArrayList<>(h.names.size() + 2);
-    List<String> values = new ArrayList<>(h.names.size() + 2);
+    Fields f = new Fields(h);
     Set<String> tokens = connectionTokens(h);
-    for (int i = 0; i < h.names.size(); i++) {
-      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
-      if (!HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))) {
-        names.add(h.names.get(i));
-        values.add(h.values.get(i));
+    for (int i = 0; i < h.fields; i++) {
+      if (HttpHead.hopByHop(h.kind(i)) || tokens != null && named(h, i, tokens)) {
+        f.dropped[i] = true;
       }
     }
-    edit(names, values, lease.requestHeaderEdits());
-    boolean close = closes(names, values);
+    f.edit(lease.requestHeaderEdits());
+    boolean close = f.closes();
     if (lease.hasCookiePersistence()) {
-      for (int i = 0; i < names.size(); i++) {
-        if (names.get(i).equalsIgnoreCase("cookie")) {
-          String kept = lease.forwardCookie(values.get(i));
-          if (kept.isEmpty()) {
-            names.remove(i);
-            values.remove(i--);
-          } else {
-            values.set(i, kept);
-          }
-        }
-      }
+      f.forwardCookies(lease);
     }
-    StringBuilder b = new StringBuilder(h.length + 64).append(h.first).append(' ').append(h.second).append(" HTTP/1.1\r\n");
-    return new ToServer(bytes(b, names, values, false), close);
+    return new ToServer(f.write(null, false), close);
   }
 
   /**
@@ -69,75 +57,67 @@ final class HeadRewriter {
    * @param close whether the client's connection ends after this answer already
    */
   static ToClient response(HttpHead h, Lease lease, boolean close) {
-    List<String> names = new ArrayList<>(h.names.size() + 2);
-    List<String> values = new ArrayList<>(h.names.size() + 2);
+    Fields f = new Fields(h);
     Set<String> tokens = connectionTokens(h);
     boolean persistence = lease.hasCookiePersistence();
-    for (int i = 0; i < h.names.size(); i++) {
-      String lower = h.names.get(i).toLowerCase(Locale.ROOT);
-      if (h.chunked && lower.equals("content-length")) {
-        continue; // chunked wins over a length (RFC 9112 §6.3), and only the framing we follow goes on
-      }
-      if (lower.equals("transfer-encoding") || !HOP_BY_HOP.contains(lower) && (tokens == null || !tokens.contains(lower))
-          && !(persistence && lower.equals("set-cookie"))) {
-        names.add(h.names.get(i));
-        values.add(h.values.get(i));
+    for (int i = 0; i < h.fields; i++) {
+      byte kind = h.kind(i);
+      if (kind == HttpHead.CONTENT_LENGTH) {
+        // chunked wins over a length (RFC 9112 §6.3), and only the framing we follow goes on
+        f.dropped[i] = h.chunked;
+      } else if (kind != HttpHead.TRANSFER_ENCODING) {
+        f.dropped[i] = HttpHead.hopByHop(kind) || tokens != null && named(h, i, tokens)
+            || persistence && kind == HttpHead.SET_COOKIE;
       }
     }
     if (persistence) {
-      List<String> fromServer = h.all("set-cookie");
-      List<String> toClient = lease.responseCookies(fromServer);
-      for (String c : toClient) {
-        names.add("set-cookie");
-        values.add(c);
-      }
-      String cc = h.get("cache-control");
-      boolean cacheable = h.get("last-modified") != null || h.get("etag") != null || h.get("expires") != null
-          || cc != null && cc.contains("max-age");
-      if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
-        // cookie ... nocache: an answer carrying our cookie must not be cached by a shared cache
-        names.add("cache-control");
-        values.add("private");
-      }
-    }
-    edit(names, values, lease.responseHeaderEdits());
-    if (closes(names, values)) {
-      // option httpclose (a response rule of lb-core's): the client's connection ends here
-      close = true;
-      for (int i = names.size() - 1; i >= 0; i--) {
-        if (names.get(i).equalsIgnoreCase("connection")) {
-          names.remove(i);
-          values.remove(i);
+      List<String> fromServer = new ArrayList<>(1);
+      for (int i = 0; i < h.fields; i++) {
+        if (h.kind(i) == HttpHead.SET_COOKIE) {
+          fromServer.add(h.value(i));
         }
       }
+      List<String> toClient = lease.responseCookies(fromServer);
+      for (String c : toClient) {
+        f.add("set-cookie", c);
+      }
+      int cc = h.find(HttpHead.CACHE_CONTROL);
+      boolean cacheable = h.find(HttpHead.LAST_MODIFIED) >= 0 || h.find(HttpHead.ETAG) >= 0
+          || h.find(HttpHead.EXPIRES) >= 0 || cc >= 0 && h.value(cc).contains("max-age");
+      if (lease.nocache() && cacheable && !toClient.equals(fromServer)) {
+        // cookie ... nocache: an answer carrying our cookie must not be cached by a shared cache
+        f.add("cache-control", "private");
+      }
     }
-    StringBuilder b = new StringBuilder(h.length + 64).append("HTTP/1.1 ").append(h.second).append(' ')
-        .append(h.third).append("\r\n");
-    return new ToClient(bytes(b, names, values, close), close);
+    f.edit(lease.responseHeaderEdits());
+    if (f.closes()) {
+      // option httpclose (a response rule of lb-core's): the client's connection ends here
+      close = true;
+      f.drop("connection");
+    }
+    return new ToClient(f.write(h, close), close);
   }
 
-  private static ByteBuffer bytes(StringBuilder b, List<String> names, List<String> values, boolean close) {
-    for (int i = 0; i < names.size(); i++) {
-      b.append(names.get(i)).append(": ").append(values.get(i)).append("\r\n");
+  private static boolean named(HttpHead h, int i, Set<String> names) {
+    for (String n : names) {
+      if (h.named(i, n)) {
+        return true;
+      }
     }
-    if (close) {
-      b.append("Connection: close\r\n");
-    }
-    b.append("\r\n");
-    return ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.ISO_8859_1));
+    return false;
   }
 
   /** The fields a {@code Connection} header names (beyond the hop-by-hop ones): usually none. */
   private static Set<String> connectionTokens(HttpHead h) {
     Set<String> tokens = null;
-    for (int i = 0; i < h.names.size(); i++) {
-      if (h.names.get(i).equalsIgnoreCase("connection")) {
-        for (String t : h.values.get(i).split(",")) {
+    for (int i = 0; i < h.fields; i++) {
+      if (h.kind(i) == HttpHead.CONNECTION) {
+        for (String t : h.value(i).split(",")) {
           String token = t.trim().toLowerCase(Locale.ROOT);
           // never a field that frames or routes the message: 'Connection: content-length' would
           // have the server read the body as a request of its own
-          if (!token.isEmpty() && !HOP_BY_HOP.contains(token) && !PROTECTED.contains(token)) {
-            tokens = tokens == null ? new java.util.HashSet<>() : tokens;
+          if (!token.isEmpty() && !HttpHead.hopByHop(HttpHead.kind(token)) && !PROTECTED.contains(token)) {
+            tokens = tokens == null ? new HashSet<>() : tokens;
             tokens.add(token);
           }
         }
@@ -146,31 +126,184 @@ final class HeadRewriter {
     return tokens;
   }
 
-  /** Whether the fields say {@code connection: close}. */
-  private static boolean closes(List<String> names, List<String> values) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase("connection") && values.get(i).toLowerCase(Locale.ROOT).contains("close")) {
-        return true;
-      }
-    }
-    return false;
-  }
+  /**
+   * The fields of one head on their way out: the head's own in order, less those dropped, some with a
+   * new value, then those added, in order.
+   */
+  private static final class Fields {
+    final HttpHead h;
+    final boolean[] dropped;
+    /** A new value per field of the head, or null: made on the first change. */
+    String[] values;
+    /** The fields added, name then value: made on the first addition. */
+    List<String> added;
 
-  /** http-request|http-response set-header, add-header, del-header, in order. */
-  private static void edit(List<String> names, List<String> values, List<HeaderEdit> edits) {
-    for (HeaderEdit e : edits) {
-      if (e.kind() != HeaderEdit.Kind.ADD) {
-        for (int i = names.size() - 1; i >= 0; i--) {
-          if (names.get(i).equalsIgnoreCase(e.name())) {
-            names.remove(i);
-            values.remove(i);
+    Fields(HttpHead h) {
+      this.h = h;
+      this.dropped = new boolean[h.fields];
+    }
+
+    void add(String name, String value) {
+      if (added == null) {
+        added = new ArrayList<>(4);
+      }
+      added.add(name);
+      added.add(value);
+    }
+
+    /** Drops every field of that name, the head's and those added. */
+    void drop(String name) {
+      for (int i = 0; i < h.fields; i++) {
+        dropped[i] |= h.named(i, name);
+      }
+      if (added != null) {
+        for (int i = added.size() - 2; i >= 0; i -= 2) {
+          if (added.get(i).equalsIgnoreCase(name)) {
+            added.remove(i + 1);
+            added.remove(i);
           }
         }
       }
-      if (e.kind() != HeaderEdit.Kind.DEL) {
-        names.add(e.name());
-        values.add(e.value());
+    }
+
+    /** http-request|http-response set-header, add-header, del-header, in order. */
+    void edit(List<HeaderEdit> edits) {
+      for (HeaderEdit e : edits) {
+        if (e.kind() != HeaderEdit.Kind.ADD) {
+          drop(e.name());
+        }
+        if (e.kind() != HeaderEdit.Kind.DEL) {
+          add(e.name(), e.value());
+        }
       }
     }
+
+    /** Whether the fields say {@code connection: close}. */
+    boolean closes() {
+      for (int i = 0; i < h.fields; i++) {
+        if (!dropped[i] && h.kind(i) == HttpHead.CONNECTION && h.value(i).toLowerCase(Locale.ROOT).contains("close")) {
+          return true;
+        }
+      }
+      if (added != null) {
+        for (int i = 0; i < added.size(); i += 2) {
+          if (added.get(i).equalsIgnoreCase("connection") && added.get(i + 1).toLowerCase(Locale.ROOT).contains("close")) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    /** Our persistence cookie out of the {@code Cookie} fields the server gets (a field left empty goes). */
+    void forwardCookies(Lease lease) {
+      for (int i = 0; i < h.fields; i++) {
+        if (!dropped[i] && h.kind(i) == HttpHead.COOKIE) {
+          String value = h.value(i);
+          String kept = lease.forwardCookie(value);
+          if (kept.isEmpty()) {
+            dropped[i] = true;
+          } else if (!kept.equals(value)) {
+            if (values == null) {
+              values = new String[h.fields];
+            }
+            values[i] = kept;
+          }
+        }
+      }
+      if (added != null) {
+        for (int i = added.size() - 2; i >= 0; i -= 2) {
+          if (added.get(i).equalsIgnoreCase("cookie")) {
+            String kept = lease.forwardCookie(added.get(i + 1));
+            if (kept.isEmpty()) {
+              added.remove(i + 1);
+              added.remove(i);
+            } else {
+              added.set(i + 1, kept);
+            }
+          }
+        }
+      }
+    }
+
+    /**
+     * The head as bytes: the request's start line as it came ({@code answer} null), or an answer's
+     * status line in HTTP/1.1; the fields; {@code Connection: close} when {@code close}.
+     */
+    ByteBuffer write(HttpHead answer, boolean close) {
+      byte[] b = h.bytes;
+      int size = answer == null ? h.startLineEnd + 2 : 9 + answer.second.length() + 1 + answer.third.length() + 2;
+      for (int i = 0; i < h.fields; i++) {
+        if (!dropped[i]) {
+          int value = values != null && values[i] != null ? values[i].length() : h.valueEnd(i) - h.valueStart(i);
+          size += h.nameEnd(i) - h.nameStart(i) + 2 + value + 2;
+        }
+      }
+      if (added != null) {
+        for (int i = 0; i < added.size(); i += 2) {
+          size += added.get(i).length() + 2 + added.get(i + 1).length() + 2;
+        }
+      }
+      size += (close ? CLOSE.length : 0) + 2;
+      byte[] out = new byte[size];
+      int n;
+      if (answer == null) {
+        n = h.startLineEnd + 2;
+        System.arraycopy(b, 0, out, 0, n);
+      } else {
+        n = put(out, 0, "HTTP/1.1 ");
+        n = put(out, n, answer.second);
+        out[n++] = ' ';
+        n = put(out, n, answer.third);
+        out[n++] = '\r';
+        out[n++] = '\n';
+      }
+      for (int i = 0; i < h.fields; i++) {
+        if (!dropped[i]) {
+          int ns = h.nameStart(i);
+          int nl = h.nameEnd(i) - ns;
+          System.arraycopy(b, ns, out, n, nl);
+          n += nl;
+          out[n++] = ':';
+          out[n++] = ' ';
+          if (values != null && values[i] != null) {
+            n = put(out, n, values[i]);
+          } else {
+            int vs = h.valueStart(i);
+            int vl = h.valueEnd(i) - vs;
+            System.arraycopy(b, vs, out, n, vl);
+            n += vl;
+          }
+          out[n++] = '\r';
+          out[n++] = '\n';
+        }
+      }
+      if (added != null) {
+        for (int i = 0; i < added.size(); i += 2) {
+          n = put(out, n, added.get(i));
+          out[n++] = ':';
+          out[n++] = ' ';
+          n = put(out, n, added.get(i + 1));
+          out[n++] = '\r';
+          out[n++] = '\n';
+        }
+      }
+      if (close) {
+        System.arraycopy(CLOSE, 0, out, n, CLOSE.length);
+        n += CLOSE.length;
+      }
+      out[n++] = '\r';
+      out[n] = '\n';
+      return ByteBuffer.wrap(out);
+    }
+  }
+
+  /** Writes a string as ISO-8859-1 (a character beyond it as {@code ?}, as {@code String.getBytes} would). */
+  private static int put(byte[] out, int n, String s) {
+    for (int k = 0; k < s.length(); k++) {
+      char c = s.charAt(k);
+      out[n++] = c <= 0xff ? (byte) c : (byte) '?';
+    }
+    return n;
   }
 }

@@ -3,6 +3,7 @@ package dev.balancer.jetty;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,16 +11,59 @@ import java.util.List;
  * fields as sent (names and values byte for byte), plus what framing needs. Strict on purpose: a
  * head this parser does not take is left to Jetty's full parser (the request) or is a bad answer
  * (the response), never guessed at.
+ *
+ * <p>The fields stay bytes: each is a pair of ranges in {@link #bytes} and a {@link #kinds kind} for
+ * the names framing and rewriting look at, so that a head is read once and written out again without
+ * a string per field. A value becomes a string only when a rule asks for it.
  */
 final class HttpHead {
+
+  // What a field is, by name in any case, for the fields framing and rewriting look at.
+  static final byte OTHER = 0;
+  static final byte CONNECTION = 1;
+  static final byte KEEP_ALIVE = 2;
+  static final byte PROXY_CONNECTION = 3;
+  static final byte TE = 4;
+  static final byte TRAILER = 5;
+  static final byte UPGRADE = 6;
+  static final byte PROXY_AUTHORIZATION = 7;
+  static final byte PROXY_AUTHENTICATE = 8;
+  static final byte TRANSFER_ENCODING = 9;
+  static final byte CONTENT_LENGTH = 10;
+  static final byte HOST = 11;
+  static final byte EXPECT = 12;
+  static final byte COOKIE = 13;
+  static final byte SET_COOKIE = 14;
+  static final byte CACHE_CONTROL = 15;
+  static final byte LAST_MODIFIED = 16;
+  static final byte ETAG = 17;
+  static final byte EXPIRES = 18;
+
+  /** The names of the kinds above, in lower case, by kind. */
+  private static final String[] KNOWN = {null, "connection", "keep-alive", "proxy-connection", "te", "trailer",
+      "upgrade", "proxy-authorization", "proxy-authenticate", "transfer-encoding", "content-length", "host", "expect",
+      "cookie", "set-cookie", "cache-control", "last-modified", "etag", "expires"};
+
+  /** Whether a kind is a hop-by-hop field, never forwarded either way (RFC 9110 §7.6.1). */
+  static boolean hopByHop(byte kind) {
+    return kind >= CONNECTION && kind <= TRANSFER_ENCODING;
+  }
 
   /** A request's method, target and version; a response's version, status and reason. */
   String first;
   String second;
   String third;
   int status;
-  final List<String> names = new ArrayList<>(16);
-  final List<String> values = new ArrayList<>(16);
+  /** The bytes of the whole head as they came, blank line included. */
+  byte[] bytes;
+  /** Where the start line's CRLF is. */
+  int startLineEnd;
+  /** How many fields there are. */
+  int fields;
+  /** Per field, four offsets in {@link #bytes}: name start and end, value start and end (trimmed). */
+  private int[] at = new int[64];
+  /** Per field, its kind ({@link #OTHER} for the rest). */
+  private byte[] kinds = new byte[16];
   /** The bytes of the whole head, blank line included. */
   int length;
   long contentLength = -1;
@@ -29,7 +73,7 @@ final class HttpHead {
   boolean close;
   boolean upgrade;
   boolean expect;
-  private boolean host;
+  boolean host;
 
   /** What {@link #end} says of a head with a line ended by a bare LF: not ours to read. */
   static final int BARE_LF = -2;
@@ -60,11 +104,13 @@ final class HttpHead {
     byte[] b = new byte[length];
     buf.get(buf.position(), b);
     HttpHead h = new HttpHead();
+    h.bytes = b;
     h.length = length;
     int eol = lineEnd(b, 0, length);
     if (eol < 0 || !h.startLine(b, eol, request)) {
       return null;
     }
+    h.startLineEnd = eol;
     int i = eol + 2;
     while (i < length - 2) {
       int end = lineEnd(b, i, length);
@@ -99,24 +145,12 @@ final class HttpHead {
           return null; // a control byte in a value: not ours to pass on
         }
       }
-      String name = new String(b, i, colon - i, StandardCharsets.ISO_8859_1);
-      String value = new String(b, vs, ve - vs, StandardCharsets.ISO_8859_1);
-      if (!h.field(name, value)) {
+      if (!h.field(i, colon, vs, ve)) {
         return null;
       }
       i = end + 2;
     }
     return h;
-  }
-
-  private static boolean digits(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   private boolean startLine(byte[] b, int eol, boolean request) {
@@ -161,52 +195,69 @@ final class HttpHead {
   }
 
   /** Notes what framing and connection management need; false on a field that makes the head unsafe. */
-  private boolean field(String name, String value) {
-    names.add(name);
-    values.add(value);
-    switch (name.length()) {
-      case 14 -> {
-        if (name.equalsIgnoreCase("content-length")) {
-          if (value.isEmpty() || value.length() > 18 || !digits(value)) {
+  private boolean field(int ns, int ne, int vs, int ve) {
+    if (fields == kinds.length) {
+      kinds = Arrays.copyOf(kinds, fields * 2);
+      at = Arrays.copyOf(at, fields * 8);
+    }
+    int i = fields++;
+    at[4 * i] = ns;
+    at[4 * i + 1] = ne;
+    at[4 * i + 2] = vs;
+    at[4 * i + 3] = ve;
+    byte kind = kind(bytes, ns, ne);
+    kinds[i] = kind;
+    switch (kind) {
+      case CONTENT_LENGTH -> {
+        if (ve == vs || ve - vs > 18) {
+          return false;
+        }
+        long n = 0;
+        for (int k = vs; k < ve; k++) {
+          byte c = bytes[k];
+          if (c < '0' || c > '9') {
             return false; // digits only: '+5' or '-0' may be read otherwise by the next hop
           }
-          long n = Long.parseLong(value);
-          if (n < 0 || contentLength >= 0 && contentLength != n) {
-            return false;
-          }
-          contentLength = n;
+          n = n * 10 + (c - '0');
+        }
+        if (contentLength >= 0 && contentLength != n) {
+          return false;
+        }
+        contentLength = n;
+      }
+      case TRANSFER_ENCODING -> {
+        if (same(bytes, vs, ve, "chunked") && !chunked) {
+          chunked = true;
+        } else {
+          otherEncoding = true;
         }
       }
-      case 17 -> {
-        if (name.equalsIgnoreCase("transfer-encoding")) {
-          if (value.equalsIgnoreCase("chunked") && !chunked) {
-            chunked = true;
-          } else {
-            otherEncoding = true;
+      case CONNECTION -> {
+        for (int from = vs; from <= ve; ) {
+          int comma = from;
+          while (comma < ve && bytes[comma] != ',') {
+            comma++;
           }
+          int ts = from;
+          int te = comma;
+          while (ts < te && (bytes[ts] == ' ' || bytes[ts] == '\t')) {
+            ts++;
+          }
+          while (te > ts && (bytes[te - 1] == ' ' || bytes[te - 1] == '\t')) {
+            te--;
+          }
+          close |= same(bytes, ts, te, "close");
+          upgrade |= same(bytes, ts, te, "upgrade");
+          from = comma + 1;
         }
       }
-      case 10 -> {
-        if (name.equalsIgnoreCase("connection")) {
-          for (String t : value.split(",")) {
-            String token = t.trim();
-            if (token.equalsIgnoreCase("close")) {
-              close = true;
-            } else if (token.equalsIgnoreCase("upgrade")) {
-              upgrade = true;
-            }
-          }
+      case UPGRADE -> upgrade = true;
+      case EXPECT -> expect = true;
+      case HOST -> {
+        if (host) {
+          return false; // two Host fields: which one routes is ambiguous
         }
-      }
-      case 7 -> upgrade |= name.equalsIgnoreCase("upgrade");
-      case 6 -> expect |= name.equalsIgnoreCase("expect");
-      case 4 -> {
-        if (name.equalsIgnoreCase("host")) {
-          if (host) {
-            return false; // two Host fields: which one routes is ambiguous
-          }
-          host = true;
-        }
+        host = true;
       }
       default -> {
         // nothing to note
@@ -215,11 +266,92 @@ final class HttpHead {
     return true;
   }
 
+  /** The kind of the field named {@code b[from, to)}. */
+  private static byte kind(byte[] b, int from, int to) {
+    for (byte k = 1; k < KNOWN.length; k++) {
+      if (same(b, from, to, KNOWN[k])) {
+        return k;
+      }
+    }
+    return OTHER;
+  }
+
+  /** The kind of a field name. */
+  static byte kind(String name) {
+    for (byte k = 1; k < KNOWN.length; k++) {
+      if (KNOWN[k].equalsIgnoreCase(name)) {
+        return k;
+      }
+    }
+    return OTHER;
+  }
+
+  /** Whether {@code b[from, to)} is {@code s}, ASCII letters in any case. */
+  static boolean same(byte[] b, int from, int to, String s) {
+    if (to - from != s.length()) {
+      return false;
+    }
+    for (int k = 0; k < s.length(); k++) {
+      int c = b[from + k];
+      int d = s.charAt(k);
+      if (c != d) {
+        int lc = c | 0x20;
+        if (lc != (d | 0x20) || lc < 'a' || lc > 'z') {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  byte kind(int i) {
+    return kinds[i];
+  }
+
+  int nameStart(int i) {
+    return at[4 * i];
+  }
+
+  int nameEnd(int i) {
+    return at[4 * i + 1];
+  }
+
+  int valueStart(int i) {
+    return at[4 * i + 2];
+  }
+
+  int valueEnd(int i) {
+    return at[4 * i + 3];
+  }
+
+  /** Whether field {@code i} is named {@code name}, in any case. */
+  boolean named(int i, String name) {
+    return same(bytes, at[4 * i], at[4 * i + 1], name);
+  }
+
+  String name(int i) {
+    return new String(bytes, at[4 * i], at[4 * i + 1] - at[4 * i], StandardCharsets.ISO_8859_1);
+  }
+
+  String value(int i) {
+    return new String(bytes, at[4 * i + 2], at[4 * i + 3] - at[4 * i + 2], StandardCharsets.ISO_8859_1);
+  }
+
+  /** The first field of a kind, or -1. */
+  int find(byte kind) {
+    for (int i = 0; i < fields; i++) {
+      if (kinds[i] == kind) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** The first value of a field, or null. */
   String get(String name) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
-        return values.get(i);
+    for (int i = 0; i < fields; i++) {
+      if (named(i, name)) {
+        return value(i);
       }
     }
     return null;
@@ -228,9 +360,9 @@ final class HttpHead {
   /** Every value of a field, one per line, in order. */
   List<String> all(String name) {
     List<String> out = new ArrayList<>(1);
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
-        out.add(values.get(i));
+    for (int i = 0; i < fields; i++) {
+      if (named(i, name)) {
+        out.add(value(i));
       }
     }
     return out;
@@ -238,9 +370,9 @@ final class HttpHead {
 
   /** The value of a cookie in the {@code Cookie} fields, or null. */
   String cookie(String name) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase("cookie")) {
-        String v = values.get(i);
+    for (int i = 0; i < fields; i++) {
+      if (kinds[i] == COOKIE) {
+        String v = value(i);
         int from = 0;
         while (from < v.length()) {
           int semi = v.indexOf(';', from);
