@@ -113,11 +113,20 @@ final class Tunnel {
         response.getOutputStream().write(body);
         return;
       }
-      EndPoint endPoint = ServletContextRequest.getServletContextRequest(request).getConnectionMetaData()
-          .getConnection().getEndPoint();
-      Executor executor = ServletContextRequest.getServletContextRequest(request).getComponents().getExecutor();
+      ServletContextRequest core = ServletContextRequest.getServletContextRequest(request);
+      EndPoint endPoint = core.getConnectionMetaData().getConnection().getEndPoint();
+      Executor executor = core.getComponents().getExecutor();
       endPoint.setIdleTimeout(idleTimeout.toMillis());
-      request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new Pipe(endPoint, executor, socket, lease, idleTimeout));
+      Pipe pipe = new Pipe(endPoint, executor, socket, lease, idleTimeout);
+      request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, pipe);
+      // the pipe takes over when Jetty has written the 101 and switches the connection; when the
+      // exchange fails instead (the client gone, the 101 not written), nothing ever opens it: its
+      // server connection and its lease go here
+      org.eclipse.jetty.server.Request.addCompletionListener(core, failure -> {
+        if (failure != null) {
+          pipe.close("the switch failed: " + failure);
+        }
+      });
       handedOver = true;
     } finally {
       if (!handedOver) {

@@ -38,6 +38,8 @@ class WebSocketIT {
   private ServerSocket echo;
   private final List<String> handshakes = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.CountDownLatch lateAnswer = new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.CountDownLatch lateClosed = new java.util.concurrent.CountDownLatch(1);
   private BalancerServer lb;
   private final HttpClient client = HttpClient.newHttpClient();
 
@@ -118,6 +120,18 @@ class WebSocketIT {
       if (request.startsWith("GET /forbidden")) {
         out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno".getBytes(StandardCharsets.ISO_8859_1));
         s.close();
+        return;
+      }
+      if (request.startsWith("GET /late")) {
+        // the handshake's answer waits until the test lets it go; then whether the balancer hangs up
+        lateAnswer.await(5, TimeUnit.SECONDS);
+        out.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        s.setSoTimeout(10_000);
+        if (in.read() < 0) {
+          lateClosed.countDown();
+        }
         return;
       }
       String key = request.lines().filter(l -> l.toLowerCase().startsWith("sec-websocket-key:"))
@@ -304,6 +318,24 @@ class WebSocketIT {
     assertThat(handshakes.get(1)).startsWith("GET /b HTTP/1.1\r\n");
     assertThat(lb.balancer().queued("app")).isZero();
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aClientGoneBeforeTheServerSwitchesLeavesNoTunnelBehind() throws Exception {
+    startBalancer("");
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
+      c.getOutputStream().write(("GET /late HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      await().atMost(Duration.ofSeconds(5)).until(() -> handshakes.size() == 1);
+      c.setSoLinger(true, 0); // a reset: the 101 cannot be written to it
+    }
+    lateAnswer.countDown();
+
+    // the server's connection is closed and the server's slot is free: no tunnel waits for a client
+    // that is gone
+    assertThat(lateClosed.await(5, TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
   }
 
   @Test
