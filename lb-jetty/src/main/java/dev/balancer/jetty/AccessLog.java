@@ -57,7 +57,8 @@ final class AccessLog implements RequestLog {
         .ifPresent(o -> sink.accept(line(request, response, frontend, o.logFormat().orElse(HTTPLOG))));
   }
 
-  private boolean logs(String frontend) {
+  /** Whether the frontend logs its requests ({@code option httplog}). */
+  boolean logs(String frontend) {
     return option(frontend, "httplog");
   }
 

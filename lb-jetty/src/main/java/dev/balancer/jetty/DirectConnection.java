@@ -786,7 +786,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     int loggedStatus = dropped ? -1 : status;
     try {
       proxy.traffic.count(frontendCounted, backendCounted, server, loggedStatus, bytesIn, bytesOut, termination);
-      if (frontendCounted != null) {
+      if (frontendCounted != null && proxy.accessLog.logs(frontend)) {
         String path = request.second;
         int q = path.indexOf('?');
         proxy.accessLog.log(new AccessLog.Facts(getEndPoint().getRemoteSocketAddress(), beginNanos, headersNanos,
