@@ -622,6 +622,12 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failedLease, failure)) {
       return;
     }
+    giveUp(clientRequest, proxyResponse, serverResponse, failure, outcome);
+  }
+
+  /** The end of a request no server could take: the termination state for the log, then the error. */
+  private void giveUp(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
+      Throwable failure, Outcome outcome) {
     clientRequest.setAttribute(AccessLog.TERMINATION, outcome == Outcome.TIMEOUT ? "sH"
         : connectFailure(failure) ? "SC" : proxyResponse.isCommitted() ? "SD" : "SH");
     fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
@@ -735,45 +741,55 @@ public class BalancerServlet extends AsyncProxyServlet {
     clientRequest.setAttribute(AccessLog.RETRIES, attempt);
     failed.stats().retry();
     balancer.backendStats(failed.backend()).retry();
+    Runnable giveUp = () -> giveUp(clientRequest, proxyResponse, serverResponse, failure, outcome);
     if (!failedLease.isPersistent()) {
-      return resend(clientRequest, proxyResponse, failed, body);
+      resend(clientRequest, proxyResponse, failed, body, giveUp, 0);
+      return true;
     }
     Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
     boolean move = redispatch.isPresent()
         && (redispatch.get() < 0 ? attempt == retries : redispatch.get() > 0 && attempt % redispatch.get() == 0);
     if (move) {
       clientRequest.setAttribute(ServletRequestView.IGNORE_PERSISTENCE, Boolean.TRUE);
-      return resend(clientRequest, proxyResponse, failed, body);
+      resend(clientRequest, proxyResponse, failed, body, giveUp, 0);
+      return true;
     }
     Duration connect = backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1));
     long wait = Math.min(connect.toMillis(), 1000);
-    getHttpClient().getScheduler().schedule(() -> {
-      if (!resend(clientRequest, proxyResponse, null, body)) {
-        fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
-      }
-    }, wait, TimeUnit.MILLISECONDS);
+    getHttpClient().getScheduler().schedule(() -> resend(clientRequest, proxyResponse, null, body, giveUp, 0), wait,
+        TimeUnit.MILLISECONDS);
     return true;
   }
 
-  /** Sends the request again, to another server than {@code avoid} when there is one. */
-  private boolean resend(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid, byte[] body) {
+  /**
+   * Sends the request again, to another server than {@code avoid} when there is one, or runs {@code
+   * giveUp} when no server takes it. A decision that has to wait (every server at its maxconn: the
+   * freed slot may have gone to a queued request) is waited for without a thread: this runs on
+   * the client's or the scheduler's threads, which must never block.
+   */
+  private void resend(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid,
+      byte[] body, Runnable giveUp, int tries) {
     clientRequest.removeAttribute(UNSENT);
-    Lease next = null;
-    for (int tries = 0; tries < 4 && next == null; tries++) {
-      Decision d = router.apply(clientRequest).join();
-      if (!(d instanceof Decision.Forward f)) {
-        return false;
+    router.apply(clientRequest).whenComplete((d, x) -> {
+      try {
+        if (!(d instanceof Decision.Forward f)) {
+          giveUp.run();
+        } else if (avoid != null && f.lease().server() == avoid && tries < 3) {
+          // redispatch: prefer another server while one is available
+          f.lease().release();
+          resend(clientRequest, proxyResponse, avoid, body, giveUp, tries + 1);
+        } else {
+          send(clientRequest, proxyResponse, avoid, body, f.lease());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("sending a request again", e);
+        giveUp.run();
       }
-      if (avoid != null && f.lease().server() == avoid && tries < 3) {
-        // redispatch: prefer another server while one is available
-        f.lease().release();
-        continue;
-      }
-      next = f.lease();
-    }
-    if (next == null) {
-      return false;
-    }
+    });
+  }
+
+  private void send(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid, byte[] body,
+      Lease next) {
     if (avoid != null && next.server() != avoid) {
       // HAProxy's wredis: counted on the server the request left
       avoid.stats().redispatch();
@@ -789,7 +805,6 @@ public class BalancerServlet extends AsyncProxyServlet {
       proxyRequest.body(new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body));
     }
     sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
-    return true;
   }
 
   /** Whether the exchange failed because the client went away (not the server's fault). */
