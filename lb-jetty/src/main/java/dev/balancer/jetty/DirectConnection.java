@@ -569,7 +569,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       send(pooled);
       return;
     }
-    lane.connect(address, new Promise<>() {
+    long connectMillis = server.timeouts().connect().map(Duration::toMillis).orElse(proxy.connectTimeoutMillis());
+    lane.connect(address, connectMillis, new Promise<>() {
       @Override
       public void succeeded(ServerLink connected) {
         begunNanos = System.nanoTime();

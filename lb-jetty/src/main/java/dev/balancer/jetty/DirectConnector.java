@@ -104,10 +104,11 @@ final class DirectConnector extends ServerConnector {
     }
 
     /**
-     * Opens a connection to a server on this lane's selector; the promise completes once it is open
-     * (on a pool thread: a new connection costs a hand-off, a pooled one none).
+     * Opens a connection to a server on this lane's selector, failing after {@code timeoutMillis}
+     * (the backend's {@code timeout connect}); the promise completes once it is open (on a pool
+     * thread: a new connection costs a hand-off, a pooled one none).
      */
-    void connect(InetSocketAddress address, Promise<ServerLink> promise) {
+    void connect(InetSocketAddress address, long timeoutMillis, Promise<ServerLink> promise) {
       if (address.isUnresolved()) {
         try {
           manager.getExecutor().execute(() -> {
@@ -115,25 +116,26 @@ final class DirectConnector extends ServerConnector {
             if (resolved.isUnresolved()) {
               promise.failed(new UnknownHostException(address.getHostString()));
             } else {
-              connect(address, resolved, promise);
+              connect(address, resolved, timeoutMillis, promise);
             }
           });
         } catch (RejectedExecutionException x) {
           promise.failed(x);
         }
       } else {
-        connect(address, address, promise);
+        connect(address, address, timeoutMillis, promise);
       }
     }
 
-    private void connect(InetSocketAddress address, InetSocketAddress resolved, Promise<ServerLink> promise) {
+    private void connect(InetSocketAddress address, InetSocketAddress resolved, long timeoutMillis,
+        Promise<ServerLink> promise) {
       SocketChannel channel = null;
       try {
         channel = SocketChannel.open();
         channel.configureBlocking(false);
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         boolean connected = channel.connect(resolved);
-        manager.open(selector, channel, connected, new Dial(this, address, promise));
+        manager.open(selector, channel, connected, new Dial(this, address, timeoutMillis, promise));
       } catch (Throwable x) {
         if (channel != null) {
           try {
@@ -148,12 +150,14 @@ final class DirectConnector extends ServerConnector {
   }
 
   /** What a server connection being opened carries through the selector. */
-  private record Dial(Lane lane, InetSocketAddress address, Promise<ServerLink> promise) {
+  private record Dial(Lane lane, InetSocketAddress address, long timeoutMillis, Promise<ServerLink> promise) {
   }
 
   private final class Manager extends ServerConnectorManager {
     /** The selector the connect being submitted on this thread must use. */
     private final ThreadLocal<ManagedSelector> target = new ThreadLocal<>();
+    /** The connect being submitted on this thread: Jetty asks its timeout as it submits it. */
+    private final ThreadLocal<Dial> dialing = new ThreadLocal<>();
 
     Manager(Executor executor, Scheduler scheduler, int selectors) {
       super(executor, scheduler, selectors);
@@ -168,6 +172,7 @@ final class DirectConnector extends ServerConnector {
         return;
       }
       target.set(selector);
+      dialing.set(dial);
       try {
         if (connected) {
           accept(channel, dial);
@@ -176,6 +181,7 @@ final class DirectConnector extends ServerConnector {
         }
       } finally {
         target.remove();
+        dialing.remove();
       }
     }
 
@@ -187,7 +193,8 @@ final class DirectConnector extends ServerConnector {
 
     @Override
     public long getConnectTimeout() {
-      return proxy.connectTimeoutMillis();
+      Dial d = dialing.get();
+      return d != null ? d.timeoutMillis() : proxy.connectTimeoutMillis();
     }
 
     @Override

@@ -187,7 +187,7 @@ class DirectProxyIT {
   }
 
   @Test
-  void aServerThatNeverCompletesTheHandshakeIsGivenUpAtTimeoutConnect() throws Exception {
+  void aServerThatNeverCompletesTheHandshakeIsGivenUpAtItsBackendsTimeoutConnect() throws Exception {
     try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       List<Socket> queued = new java.util.ArrayList<>();
       try {
@@ -215,7 +215,11 @@ class DirectProxyIT {
               default_backend app
             backend app
               server s1 127.0.0.1:%d
-            """.formatted(full.getLocalPort())).orThrow());
+            # another backend's longer timeout applies to its own servers only
+            backend patient
+              timeout connect 60s
+              server p1 127.0.0.1:%d
+            """.formatted(full.getLocalPort(), full.getLocalPort())).orThrow());
         long t0 = System.nanoTime();
         try (Socket s = client()) {
           send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
