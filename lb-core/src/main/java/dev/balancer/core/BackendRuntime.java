@@ -194,6 +194,7 @@ final class BackendRuntime {
   private Lease take(BackendServer s) {
     Lease lease = new Lease(s);
     s.counters().begin();
+    s.stats().sessionRate().increment();
     if (tracksLoad && picker != null && !dirty) {
       picker.taken(s);
     }

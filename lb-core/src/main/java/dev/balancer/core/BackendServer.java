@@ -32,7 +32,7 @@ public final class BackendServer {
 
   private final String backend;
   private final ServerCounters counters = new ServerCounters();
-  private final dev.balancer.core.stats.Counters stats = new dev.balancer.core.stats.Counters();
+  private final dev.balancer.core.stats.Counters stats;
   /** When its state last changed (scheduler nanos). */
   private volatile long lastChange;
   /** When it went down (scheduler nanos), or {@link Long#MIN_VALUE} while it is not down. */
@@ -52,6 +52,7 @@ public final class BackendServer {
   BackendServer(String backend, Server config, Timeouts timeouts, Scheduler clock) {
     this.backend = Objects.requireNonNull(backend, "backend");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.stats = new dev.balancer.core.stats.Counters(clock::nanoTime);
     this.lastChange = clock.nanoTime();
     reconfigure(config, timeouts);
   }

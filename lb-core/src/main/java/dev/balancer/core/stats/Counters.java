@@ -31,11 +31,25 @@ public final class Counters {
   private final LongAdder[] statusClasses = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(),
       new LongAdder(), new LongAdder()};
   private volatile long lastSession;
+  private final Rate sessionRate;
+  private final Rate requestRate;
+
+  /** Counters on the system's clock. */
+  public Counters() {
+    this(System::nanoTime);
+  }
+
+  /** Counters whose rates read {@code nanos}, a monotonic clock in nanoseconds. */
+  public Counters(java.util.function.LongSupplier nanos) {
+    this.sessionRate = new Rate(nanos);
+    this.requestRate = new Rate(nanos);
+  }
 
   /** A request (HAProxy: a stream) begins: current and total sessions go up. */
   public void begin() {
     max.accumulateAndGet(current.incrementAndGet(), Math::max);
     sessions.increment();
+    sessionRate.increment();
     lastSession = System.currentTimeMillis();
   }
 
@@ -50,6 +64,7 @@ public final class Counters {
    */
   public void response(int status, long in, long out) {
     requests.increment();
+    requestRate.increment();
     statusClasses[status >= 100 && status < 600 ? status / 100 - 1 : 5].increment();
     bytesIn.add(Math.max(0, in));
     bytesOut.add(Math.max(0, out));
@@ -183,5 +198,15 @@ public final class Counters {
   /** When the last session began (epoch milliseconds), 0 if none. */
   public long lastSession() {
     return lastSession;
+  }
+
+  /** Sessions (requests begun) over the last second ({@code rate}), and the most a second has had ({@code rate_max}). */
+  public Rate sessionRate() {
+    return sessionRate;
+  }
+
+  /** HTTP responses over the last second ({@code req_rate}, {@code req_rate_max}). */
+  public Rate requestRate() {
+    return requestRate;
   }
 }

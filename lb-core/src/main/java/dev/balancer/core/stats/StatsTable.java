@@ -68,10 +68,19 @@ public final class StatsTable {
     f.put("iid", iid);
     f.put("sid", 0);
     f.put("type", StatsRow.FRONTEND);
+    rates(f, c);
+    f.put("req_rate", c.requestRate().perSecond());
+    f.put("req_rate_max", c.requestRate().max());
     f.put("req_tot", c.requests());
     f.put("mode", "http");
     f.put("conn_tot", c.sessions());
     return new StatsRow(fe.name(), "FRONTEND", StatsRow.FRONTEND, f);
+  }
+
+  /** {@code rate} and {@code rate_max}: sessions per second, now and at most. */
+  private static void rates(Map<String, Object> f, Counters c) {
+    f.put("rate", c.sessionRate().perSecond());
+    f.put("rate_max", c.sessionRate().max());
   }
 
   private static void traffic(Map<String, Object> f, Counters c) {
@@ -126,6 +135,7 @@ public final class StatsTable {
     f.put("sid", s.id());
     f.put("lbtot", s.totalRequests());
     f.put("type", StatsRow.SERVER);
+    rates(f, c);
     Optional<CheckResult> check = balancer.lastCheck(be.name(), s.name());
     check.ifPresent(r -> {
       f.put("check_status", r.status().name());
@@ -185,6 +195,7 @@ public final class StatsTable {
     f.put("sid", 0);
     f.put("lbtot", c.sessions());
     f.put("type", StatsRow.BACKEND);
+    rates(f, c);
     f.put("req_tot", c.requests());
     f.put("cli_abrt", c.clientAborts());
     f.put("srv_abrt", c.serverAborts());

@@ -56,11 +56,13 @@ final class StatsPage {
           .append("<input type=\"hidden\" name=\"token\" value=\"").append(esc(v.token())).append("\">\n");
     }
     b.append("<table>\n<thead><tr>").append(form ? "<th rowspan=\"2\"></th>" : "")
-        .append("<th rowspan=\"2\" class=\"name\"></th><th colspan=\"2\">Queue</th><th colspan=\"4\">Sessions</th>")
+        .append("<th rowspan=\"2\" class=\"name\"></th><th colspan=\"2\">Queue</th><th colspan=\"3\">Session rate</th>")
+        .append("<th colspan=\"4\">Sessions</th>")
         .append("<th colspan=\"2\">Bytes</th><th colspan=\"2\">Denied</th><th colspan=\"3\">Errors</th>")
         .append("<th colspan=\"2\">Warnings</th><th colspan=\"4\">Responses</th>")
         .append("<th colspan=\"8\">Server</th></tr>\n<tr>")
         .append("<th>Cur</th><th>Max</th>")
+        .append("<th>Cur</th><th>Max</th><th>Limit</th>")
         .append("<th>Cur</th><th>Max</th><th>Limit</th><th>Total</th>")
         .append("<th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th>")
         .append("<th>Retr</th><th>Redis</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th>")
@@ -84,7 +86,7 @@ final class StatsPage {
         b.append("<span class=\"addr\">").append(esc(r.text("addr"))).append("</span>");
       }
       b.append("</th>");
-      cells(b, r, "qcur", "qmax", "scur", "smax", "slim", "stot");
+      cells(b, r, "qcur", "qmax", "rate", "rate_max", "rate_lim", "scur", "smax", "slim", "stot");
       b.append("<td>").append(bytes(r.number("bin"))).append("</td><td>").append(bytes(r.number("bout"))).append("</td>");
       cells(b, r, "dreq", "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx");
       b.append("<td class=\"status\">").append(r.type() == StatsRow.SERVER || r.type() == StatsRow.BACKEND
