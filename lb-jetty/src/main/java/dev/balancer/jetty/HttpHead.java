@@ -3,7 +3,6 @@ package dev.balancer.jetty;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -61,9 +60,9 @@ final class HttpHead {
   /** How many fields there are. */
   int fields;
   /** Per field, four offsets in {@link #bytes}: name start and end, value start and end (trimmed). */
-  private int[] at = new int[64];
+  private int[] at;
   /** Per field, its kind ({@link #OTHER} for the rest). */
-  private byte[] kinds = new byte[16];
+  private byte[] kinds;
   /** The bytes of the whole head, blank line included. */
   int length;
   long contentLength = -1;
@@ -111,6 +110,15 @@ final class HttpHead {
       return null;
     }
     h.startLineEnd = eol;
+    int lines = 0;
+    for (int k = eol + 2; k < length; k++) {
+      if (b[k] == '\n') {
+        lines++;
+      }
+    }
+    // as many fields as lines (the blank one gives room to spare); no array grows
+    h.kinds = new byte[lines];
+    h.at = new int[4 * lines];
     int i = eol + 2;
     while (i < length - 2) {
       int end = lineEnd(b, i, length);
@@ -196,10 +204,6 @@ final class HttpHead {
 
   /** Notes what framing and connection management need; false on a field that makes the head unsafe. */
   private boolean field(int ns, int ne, int vs, int ve) {
-    if (fields == kinds.length) {
-      kinds = Arrays.copyOf(kinds, fields * 2);
-      at = Arrays.copyOf(at, fields * 8);
-    }
     int i = fields++;
     at[4 * i] = ns;
     at[4 * i + 1] = ne;
