@@ -771,19 +771,23 @@ public class BalancerServlet extends AsyncProxyServlet {
       byte[] body, Runnable giveUp, int tries) {
     clientRequest.removeAttribute(UNSENT);
     router.apply(clientRequest).whenComplete((d, x) -> {
-      try {
-        if (!(d instanceof Decision.Forward f)) {
-          giveUp.run();
-        } else if (avoid != null && f.lease().server() == avoid && tries < 3) {
-          // redispatch: prefer another server while one is available
-          f.lease().release();
-          resend(clientRequest, proxyResponse, avoid, body, giveUp, tries + 1);
-        } else {
-          send(clientRequest, proxyResponse, avoid, body, f.lease());
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("sending a request again", e);
+      if (x != null) {
+        LOG.warn("a retry: the balancer's decision failed: {}", x.toString());
+      }
+      if (!(d instanceof Decision.Forward f)) {
         giveUp.run();
+      } else if (avoid != null && f.lease().server() == avoid && tries < 3) {
+        // redispatch: prefer another server while one is available
+        f.lease().release();
+        resend(clientRequest, proxyResponse, avoid, body, giveUp, tries + 1);
+      } else {
+        try {
+          send(clientRequest, proxyResponse, avoid, body, f.lease());
+        } catch (RuntimeException e) {
+          LOG.warn("sending a request again", e);
+          f.lease().release(); // its slot is not lost
+          giveUp.run();
+        }
       }
     });
   }

@@ -20,15 +20,15 @@ public final class Rate {
   private volatile long second;
   private volatile long previous;
 
-  /** @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}, or a test's) */
+  /** @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}, or a test's; it may be negative) */
   public Rate(LongSupplier nanos) {
     this.nanos = nanos;
-    this.second = nanos.getAsLong() / 1_000_000_000L;
+    this.second = Math.floorDiv(nanos.getAsLong(), 1_000_000_000L);
   }
 
   /** One event now. */
   public void increment() {
-    long s = nanos.getAsLong() / 1_000_000_000L;
+    long s = Math.floorDiv(nanos.getAsLong(), 1_000_000_000L);
     if (s != second) {
       turn(s);
     }
@@ -48,9 +48,9 @@ public final class Rate {
 
   /** Events over the last second. */
   public long perSecond() {
+    long at = second; // before the clock: a second turned meanwhile reads as the previous one
     long now = nanos.getAsLong();
-    long s = now / 1_000_000_000L;
-    long at = second;
+    long s = Math.floorDiv(now, 1_000_000_000L);
     long cur;
     long prev;
     if (s == at) {
@@ -62,7 +62,7 @@ public final class Rate {
     } else {
       return 0;
     }
-    long intoSecond = now % 1_000_000_000L;
+    long intoSecond = Math.floorMod(now, 1_000_000_000L);
     return cur + (prev * (1_000_000_000L - intoSecond) + 999_999_999L) / 1_000_000_000L;
   }
 
