@@ -299,7 +299,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     Duration idle = timeouts.get(dev.balancer.config.model.TimeoutKind.TUNNEL)
         .or(() -> timeouts.server()).orElse(Duration.ofSeconds(30));
     try {
-      Tunnel.open(clientRequest, proxyResponse, lease, connect, idle);
+      Tunnel.open(clientRequest, proxyResponse, lease, connect, idle, getHttpClient().getClientConnector());
       lease.report(Outcome.RESPONSE, proxyResponse.getStatus());
     } catch (IOException | RuntimeException e) {
       lease.report(Outcome.CONNECTION_ERROR, 0);

@@ -20,13 +20,20 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.Map;
+import org.eclipse.jetty.io.ClientConnectionFactory;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.util.BufferUtil;
-import org.eclipse.jetty.util.FutureCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code timeout client}/{@code server}), as in HAProxy. Any other answer is passed back as an
  * ordinary response. The lease on the server is held while the tunnel lives.
  *
- * <p>Bytes from the server are read by one thread per tunnel; bytes from the client arrive through
- * Jetty's selector.
+ * <p>Both ways run on selectors, no thread per tunnel: the client's side on the listener's, the
+ * server's on the HTTP client's connector, each reading only when its last bytes are written to
+ * the other side.
  */
 final class Tunnel {
 
@@ -69,8 +77,10 @@ final class Tunnel {
    * the answer is written (the tunnel, if any, then runs on its own).
    */
   static void open(HttpServletRequest request, HttpServletResponse response, Lease lease, Duration connectTimeout,
-      Duration idleTimeout) throws IOException {
-    Socket socket = new Socket();
+      Duration idleTimeout, ClientConnector connector) throws IOException {
+    // a channel, used blocking for the handshake and then handed to the connector's selector
+    SocketChannel channel = SocketChannel.open();
+    Socket socket = channel.socket();
     boolean handedOver = false;
     try {
       socket.connect(new InetSocketAddress(lease.server().host(), lease.server().port()),
@@ -117,7 +127,7 @@ final class Tunnel {
       EndPoint endPoint = core.getConnectionMetaData().getConnection().getEndPoint();
       Executor executor = core.getComponents().getExecutor();
       endPoint.setIdleTimeout(idleTimeout.toMillis());
-      Pipe pipe = new Pipe(endPoint, executor, socket, lease, idleTimeout);
+      Pipe pipe = new Pipe(endPoint, executor, channel, connector, lease, idleTimeout);
       request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, pipe);
       // the pipe takes over when Jetty has written the 101 and switches the connection; when the
       // exchange fails instead (the client gone, the 101 not written), nothing ever opens it: its
@@ -130,7 +140,7 @@ final class Tunnel {
       handedOver = true;
     } finally {
       if (!handedOver) {
-        socket.close();
+        channel.close();
       }
     }
   }
@@ -221,107 +231,105 @@ final class Tunnel {
     return out.toByteArray();
   }
 
-  /** The upgraded client connection: bytes both ways between the client's endpoint and the server's socket. */
+  /** The upgraded client connection: bytes both ways between the client's end point and the server's. */
   static final class Pipe extends AbstractConnection implements Connection.UpgradeTo {
-    private final Socket server;
+    private final SocketChannel channel;
+    private final ClientConnector connector;
     private final Lease lease;
     private final ByteBuffer fromClient = BufferUtil.allocate(16384);
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The last time bytes went either way: the tunnel times out only when both ways are silent. */
     private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
-    private final long idleNanos;
+    private final long idleMillis;
+    /** Bytes the client sent right after its request head, for the server first. */
+    private ByteBuffer early;
+    private volatile ServerSide server;
 
-    Pipe(EndPoint endPoint, Executor executor, Socket server, Lease lease, Duration idle) {
+    Pipe(EndPoint endPoint, Executor executor, SocketChannel channel, ClientConnector connector, Lease lease,
+        Duration idle) {
       super(endPoint, executor);
-      this.server = server;
+      this.channel = channel;
+      this.connector = connector;
       this.lease = lease;
-      this.idleNanos = idle.toNanos();
+      this.idleMillis = idle.toMillis();
     }
 
     private boolean idle() {
-      return System.nanoTime() - lastActivity.get() >= idleNanos;
+      return System.nanoTime() - lastActivity.get() >= idleMillis * 1_000_000L;
     }
 
     @Override
     public void onUpgradeTo(ByteBuffer buffered) {
       // bytes the client sent right after its request head, already read by the HTTP parser
       if (BufferUtil.hasContent(buffered)) {
-        try {
-          server.getOutputStream().write(BufferUtil.toArray(buffered));
-        } catch (IOException e) {
-          close("writing to the server: " + e.getMessage());
-        }
+        early = ByteBuffer.wrap(BufferUtil.toArray(buffered));
       }
     }
 
     @Override
     public void onOpen() {
       super.onOpen();
-      Thread t = new Thread(this::serverToClient, "tunnel-" + lease.server().backend() + "-" + lease.server().name());
-      t.setDaemon(true);
-      t.start();
-      fillInterested();
+      Map<String, Object> context = new HashMap<>();
+      context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
+      context.put(ClientConnectionFactory.CONTEXT_KEY, (ClientConnectionFactory) (ep, ctx) -> new ServerSide(ep, this));
+      context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, new Promise<Connection>() {
+        @Override
+        public void succeeded(Connection connection) {
+          server = (ServerSide) connection;
+          if (closed.get()) {
+            connection.close();
+            return;
+          }
+          ByteBuffer first = early;
+          early = null;
+          if (first != null) {
+            server.getEndPoint().write(Callback.from(Pipe.this::fillInterested,
+                x -> close("client to server: " + x.getMessage())), first);
+          } else {
+            fillInterested();
+          }
+        }
+
+        @Override
+        public void failed(Throwable x) {
+          close("the server's side: " + x);
+        }
+      });
+      try {
+        channel.configureBlocking(false);
+        context.put(ClientConnector.REMOTE_SOCKET_ADDRESS_CONTEXT_KEY, channel.getRemoteAddress());
+        connector.accept(channel, context);
+      } catch (IOException | RuntimeException e) {
+        close("the server's side: " + e);
+      }
     }
 
-    /** Client to server: whatever Jetty's selector says is readable. */
+    /** Client to server: read when the last bytes are written, so a slow server slows the client. */
     @Override
     public void onFillable() {
       try {
-        while (true) {
-          BufferUtil.clear(fromClient);
-          int n = getEndPoint().fill(fromClient);
-          if (n < 0) {
-            close("client closed");
-            return;
-          }
-          if (n == 0) {
-            fillInterested();
-            return;
-          }
+        BufferUtil.clear(fromClient);
+        int n = getEndPoint().fill(fromClient);
+        if (n < 0) {
+          close("client closed");
+        } else if (n == 0) {
+          fillInterested();
+        } else {
           lastActivity.set(System.nanoTime());
-          server.getOutputStream().write(fromClient.array(), fromClient.arrayOffset() + fromClient.position(), n);
+          server.getEndPoint().write(Callback.from(this::fillInterested,
+              x -> close("client to server: " + x.getMessage())), fromClient);
         }
       } catch (IOException e) {
         close("client to server: " + e.getMessage());
       }
     }
 
-    /** Server to client: a blocking read loop on the tunnel's own thread. */
-    private void serverToClient() {
-      byte[] buf = new byte[16384];
-      try {
-        InputStream in = server.getInputStream();
-        while (true) {
-          int n;
-          try {
-            n = in.read(buf);
-          } catch (java.net.SocketTimeoutException quiet) {
-            if (idle()) {
-              close("timeout tunnel");
-              return;
-            }
-            continue;
-          }
-          if (n < 0) {
-            break;
-          }
-          lastActivity.set(System.nanoTime());
-          FutureCallback written = new FutureCallback();
-          getEndPoint().write(written, ByteBuffer.wrap(buf, 0, n));
-          written.get();
-        }
-        close("server closed");
-      } catch (Exception e) {
-        close("server to client: " + e.getMessage());
-      }
-    }
-
     @Override
     protected boolean onReadTimeout(TimeoutException timeout) {
       if (!idle()) {
-        // the server side was busy: keep the tunnel. The timeout used up our read interest, and
-        // Jetty does not renew it when we keep the connection: without this, the client's next
-        // bytes would never be read.
+        // the other way was busy: keep the tunnel. The timeout used up our read interest, and
+        // Jetty does not renew it when we keep the connection: without this, the next bytes
+        // would never be read.
         fillInterested();
         return false;
       }
@@ -332,10 +340,15 @@ final class Tunnel {
     private void close(String why) {
       if (closed.compareAndSet(false, true)) {
         LOG.debug("tunnel to {}/{} closed: {}", lease.server().backend(), lease.server().name(), why);
-        try {
-          server.close();
-        } catch (IOException ignored) {
-          // closing anyway
+        ServerSide s = server;
+        if (s != null) {
+          s.getEndPoint().close();
+        } else {
+          try {
+            channel.close();
+          } catch (IOException ignored) {
+            // closing anyway
+          }
         }
         getEndPoint().close();
         lease.release();
@@ -345,6 +358,59 @@ final class Tunnel {
     @Override
     public void onClose(Throwable cause) {
       close(cause == null ? "closed" : cause.toString());
+      super.onClose(cause);
+    }
+  }
+
+  /** The server's side of a tunnel: server to client, read when the last bytes are written. */
+  static final class ServerSide extends AbstractConnection {
+    private final Pipe pipe;
+    private final ByteBuffer fromServer = BufferUtil.allocate(16384);
+
+    ServerSide(EndPoint endPoint, Pipe pipe) {
+      super(endPoint, pipe.connector.getExecutor());
+      this.pipe = pipe;
+      endPoint.setIdleTimeout(pipe.idleMillis);
+    }
+
+    @Override
+    public void onOpen() {
+      super.onOpen();
+      fillInterested();
+    }
+
+    @Override
+    public void onFillable() {
+      try {
+        BufferUtil.clear(fromServer);
+        int n = getEndPoint().fill(fromServer);
+        if (n < 0) {
+          pipe.close("server closed");
+        } else if (n == 0) {
+          fillInterested();
+        } else {
+          pipe.lastActivity.set(System.nanoTime());
+          pipe.getEndPoint().write(Callback.from(this::fillInterested,
+              x -> pipe.close("server to client: " + x.getMessage())), fromServer);
+        }
+      } catch (IOException e) {
+        pipe.close("server to client: " + e.getMessage());
+      }
+    }
+
+    @Override
+    protected boolean onReadTimeout(TimeoutException timeout) {
+      if (!pipe.idle()) {
+        fillInterested();
+        return false;
+      }
+      pipe.close("timeout tunnel");
+      return true;
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+      pipe.close(cause == null ? "server closed" : cause.toString());
       super.onClose(cause);
     }
   }

@@ -295,6 +295,32 @@ class WebSocketIT {
   }
 
   @Test
+  void openTunnelsHoldNoThreadEach() throws Exception {
+    startBalancer("");
+    List<WebSocket> open = new java.util.ArrayList<>();
+    List<Collector> collectors = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      Collector c = new Collector();
+      open.add(client.newWebSocketBuilder().buildAsync(uri("/chat"), c).get(5, TimeUnit.SECONDS));
+      collectors.add(c);
+    }
+    for (int i = 0; i < open.size(); i++) {
+      open.get(i).sendText("ping " + i, true).get(5, TimeUnit.SECONDS);
+      assertThat(collectors.get(i).messages.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: ping " + i);
+    }
+    assertThat(lb.balancer().server("app", "ws1").orElseThrow().inFlight()).isEqualTo(12);
+
+    // twelve idle tunnels, and no thread sits in one of them waiting for the server's bytes
+    await().atMost(Duration.ofSeconds(5)).until(() -> Thread.getAllStackTraces().values().stream()
+        .noneMatch(stack -> java.util.Arrays.stream(stack).anyMatch(f -> f.getClassName().startsWith(Tunnel.class.getName()))));
+
+    for (WebSocket ws : open) {
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  @Test
   void anUpgradeWaitsInTheQueueForAFreeSlotThenTunnels() throws Exception {
     startBalancer("  timeout queue 10s\n", "maxconn 1");
     Collector first = new Collector();
