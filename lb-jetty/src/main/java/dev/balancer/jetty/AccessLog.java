@@ -57,8 +57,7 @@ final class AccessLog implements RequestLog {
         .ifPresent(o -> sink.accept(line(request, response, frontend, o.logFormat().orElse(HTTPLOG))));
   }
 
-  /** Whether the frontend logs its requests ({@code option httplog}). */
-  boolean logs(String frontend) {
+  private boolean logs(String frontend) {
     return option(frontend, "httplog");
   }
 
@@ -104,10 +103,15 @@ final class AccessLog implements RequestLog {
         Response.getContentBytesWritten(response)), frontend, format);
   }
 
-  /** Logs a request the {@link DirectProxy} carried, when its frontend asks for it. */
-  void log(Facts facts, String frontend) {
-    balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
-        .ifPresent(o -> sink.accept(line(facts, frontend, o.logFormat().orElse(HTTPLOG))));
+  /** The line format of a frontend that logs ({@code option httplog}), or null: one look-up per request. */
+  String format(String frontend) {
+    return balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
+        .map(o -> o.logFormat().orElse(HTTPLOG)).orElse(null);
+  }
+
+  /** Logs a request the {@link DirectProxy} carried, in its frontend's {@link #format}. */
+  void log(Facts facts, String frontend, String format) {
+    sink.accept(line(facts, frontend, format));
   }
 
   private String line(Facts f, String frontend, String format) {

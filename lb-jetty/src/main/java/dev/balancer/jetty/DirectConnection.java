@@ -787,14 +787,15 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     int loggedStatus = dropped ? -1 : status;
     try {
       proxy.traffic.count(frontendCounted, backendCounted, server, loggedStatus, bytesIn, bytesOut, termination);
-      if (frontendCounted != null && proxy.accessLog.logs(frontend)) {
+      String format = frontendCounted != null ? proxy.accessLog.format(frontend) : null;
+      if (format != null) {
         String path = request.second;
         int q = path.indexOf('?');
         proxy.accessLog.log(new AccessLog.Facts(getEndPoint().getRemoteSocketAddress(), beginNanos, headersNanos,
             routed != null ? routed : frontend, server != null ? server.name() : "<NOSRV>", decidedNanos, sentNanos,
             begunNanos, answeredNanos, termination, cookieFlags, retries, request.first, path,
             q < 0 ? path : path.substring(0, q), q < 0 ? "" : path.substring(q), "HTTP/1.1", loggedStatus, bodyBytes),
-            frontend);
+            frontend, format);
       }
     } catch (RuntimeException e) {
       // stats and the log line never cost the connection

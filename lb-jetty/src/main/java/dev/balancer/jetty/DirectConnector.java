@@ -135,7 +135,7 @@ final class DirectConnector extends ServerConnector {
         channel.configureBlocking(false);
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         boolean connected = channel.connect(resolved);
-        manager.open(selector, channel, connected, new Dial(this, address, timeoutMillis, promise));
+        manager.open(channel, connected, new Dial(this, address, timeoutMillis, promise));
       } catch (Throwable x) {
         if (channel != null) {
           try {
@@ -154,24 +154,24 @@ final class DirectConnector extends ServerConnector {
   }
 
   private final class Manager extends ServerConnectorManager {
-    /** The selector the connect being submitted on this thread must use. */
-    private final ThreadLocal<ManagedSelector> target = new ThreadLocal<>();
-    /** The connect being submitted on this thread: Jetty asks its timeout as it submits it. */
+    /**
+     * The connect being submitted on this thread: Jetty asks, as it submits it, which selector takes
+     * it (its lane's) and its timeout (its backend's).
+     */
     private final ThreadLocal<Dial> dialing = new ThreadLocal<>();
 
     Manager(Executor executor, Scheduler scheduler, int selectors) {
       super(executor, scheduler, selectors);
     }
 
-    void open(ManagedSelector selector, SocketChannel channel, boolean connected, Dial dial) throws IOException {
-      if (!selector.isRunning() || !isRunning()) {
+    void open(SocketChannel channel, boolean connected, Dial dial) throws IOException {
+      if (!dial.lane().selector.isRunning() || !isRunning()) {
         // the listener stopped (a reload removed it) after the request was taken: nothing would
         // ever process the connect
         channel.close();
         dial.promise().failed(new IOException("the listener is stopped"));
         return;
       }
-      target.set(selector);
       dialing.set(dial);
       try {
         if (connected) {
@@ -180,15 +180,14 @@ final class DirectConnector extends ServerConnector {
           connect(channel, dial);
         }
       } finally {
-        target.remove();
         dialing.remove();
       }
     }
 
     @Override
     protected ManagedSelector chooseSelector() {
-      ManagedSelector s = target.get();
-      return s != null ? s : super.chooseSelector();
+      Dial d = dialing.get();
+      return d != null ? d.lane().selector : super.chooseSelector();
     }
 
     @Override

@@ -248,8 +248,7 @@ final class HeadRewriter {
       byte[] out = new byte[size];
       int n;
       if (answer == null) {
-        n = h.startLineEnd + 2;
-        System.arraycopy(b, 0, out, 0, n);
+        n = copy(b, 0, h.startLineEnd + 2, out, 0);
       } else {
         n = put(out, 0, "HTTP/1.1 ");
         n = put(out, n, answer.second);
@@ -260,20 +259,11 @@ final class HeadRewriter {
       }
       for (int i = 0; i < h.fields; i++) {
         if (!dropped[i]) {
-          int ns = h.nameStart(i);
-          int nl = h.nameEnd(i) - ns;
-          System.arraycopy(b, ns, out, n, nl);
-          n += nl;
+          n = copy(b, h.nameStart(i), h.nameEnd(i), out, n);
           out[n++] = ':';
           out[n++] = ' ';
-          if (values != null && values[i] != null) {
-            n = put(out, n, values[i]);
-          } else {
-            int vs = h.valueStart(i);
-            int vl = h.valueEnd(i) - vs;
-            System.arraycopy(b, vs, out, n, vl);
-            n += vl;
-          }
+          n = values != null && values[i] != null ? put(out, n, values[i])
+              : copy(b, h.valueStart(i), h.valueEnd(i), out, n);
           out[n++] = '\r';
           out[n++] = '\n';
         }
@@ -289,13 +279,18 @@ final class HeadRewriter {
         }
       }
       if (close) {
-        System.arraycopy(CLOSE, 0, out, n, CLOSE.length);
-        n += CLOSE.length;
+        n = copy(CLOSE, 0, CLOSE.length, out, n);
       }
       out[n++] = '\r';
       out[n] = '\n';
       return ByteBuffer.wrap(out);
     }
+  }
+
+  /** Copies {@code src[from, to)} into {@code out} at {@code n}; returns where the copy ends. */
+  private static int copy(byte[] src, int from, int to, byte[] out, int n) {
+    System.arraycopy(src, from, out, n, to - from);
+    return n + to - from;
   }
 
   /** Writes a string as ISO-8859-1 (a character beyond it as {@code ?}, as {@code String.getBytes} would). */

@@ -52,21 +52,10 @@ class DirectProxyIT {
 
   private void start(Answer answer, String timeouts) throws Exception {
     backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(() -> {
-      while (!backend.isClosed()) {
-        try {
-          Socket s = backend.accept();
-          connections.incrementAndGet();
-          Thread t = new Thread(() -> serve(s, answer));
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
+    TestSockets.serveEach(backend, s -> {
+      connections.incrementAndGet();
+      serve(s, answer);
     });
-    acceptor.setDaemon(true);
-    acceptor.start();
     lb = BalancerServer.start(dev.balancer.config.ConfigLoader.parse("direct.cfg", """
         defaults
           mode http

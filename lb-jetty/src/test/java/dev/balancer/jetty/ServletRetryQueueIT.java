@@ -54,21 +54,10 @@ class ServletRetryQueueIT {
   @BeforeEach
   void start() throws Exception {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          sockets.add(s);
-          Thread t = new Thread(() -> serve(s));
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
+    TestSockets.serveEach(server, s -> {
+      sockets.add(s);
+      serve(s);
     });
-    acceptor.setDaemon(true);
-    acceptor.start();
     balancer = Balancer.create(ConfigLoader.parse("embedded.cfg", """
         backend app
           mode http

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.balancer.config.ConfigLoader;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -46,21 +45,10 @@ class WebSocketIT {
   @BeforeEach
   void start() throws Exception {
     echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(() -> {
-      while (!echo.isClosed()) {
-        try {
-          Socket s = echo.accept();
-          sockets.add(s);
-          Thread t = new Thread(() -> serve(s));
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
+    TestSockets.serveEach(echo, s -> {
+      sockets.add(s);
+      serve(s);
     });
-    acceptor.setDaemon(true);
-    acceptor.start();
   }
 
   private void startBalancer(String extra) throws Exception {
