@@ -128,12 +128,14 @@ public final class Harness {
     contenders.add(new Contender("balancer", 18105, true));
     contenders.add(new Contender("jetty-core", 18106, true));
     contenders.add(new Contender("balancer-servlet", 18107, true));
+    contenders.add(new Contender("balancer-nbthread1", 18108, true));
     if (!only.isEmpty()) {
       contenders.removeIf(c -> !c.name.equals("direct") && !only.contains(c.name));
     } else {
       // the two comparisons of our own ways (Jetty's core proxy, our servlet path) run when named:
       // the default run stays within its ten minutes
-      contenders.removeIf(c -> c.name.equals("jetty-core") || c.name.equals("balancer-servlet"));
+      contenders.removeIf(c -> c.name.equals("jetty-core") || c.name.equals("balancer-servlet")
+          || c.name.equals("balancer-nbthread1"));
     }
     Map<String, Run> firstTen = new LinkedHashMap<>();
     for (Contender c : contenders) {
@@ -208,6 +210,13 @@ public final class Harness {
         List<String> cmd = java();
         cmd.addAll(List.of("-jar", root.resolve("lb-jetty/target/lb-jetty.jar").toString(),
             "-f", haproxyCfg(c.port, 2).toString()));
+        c.process = spawn(c.name, cmd.toArray(String[]::new));
+      }
+      case "balancer-nbthread1" -> {
+        // the same product reading the file HAProxy nbthread 1 reads: one selector thread
+        List<String> cmd = java();
+        cmd.addAll(List.of("-jar", root.resolve("lb-jetty/target/lb-jetty.jar").toString(),
+            "-f", haproxyCfg(c.port, 1).toString()));
         c.process = spawn(c.name, cmd.toArray(String[]::new));
       }
       case "balancer-servlet" -> {

@@ -40,6 +40,8 @@ public final class BackendServer {
   private volatile long downtimeNanos;
   private final java.util.concurrent.atomic.AtomicLong downTransitions = new java.util.concurrent.atomic.AtomicLong();
   private volatile Server config;
+  /** {@code host:port} of {@link #config}, made once per server line rather than per request. */
+  private volatile String address;
   private volatile Timeouts timeouts;
   private volatile AdminState adminState;
   private volatile Health health = Health.UP;
@@ -74,6 +76,7 @@ public final class BackendServer {
     Objects.requireNonNull(config, "config");
     Server previous = this.config;
     this.config = config;
+    this.address = config.address();
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     if (previous == null || previous.disabled() != config.disabled()) {
       this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
@@ -141,7 +144,7 @@ public final class BackendServer {
 
   /** {@code host:port}. */
   public String address() {
-    return config.address();
+    return address;
   }
 
   /** The {@code server} line in force. */

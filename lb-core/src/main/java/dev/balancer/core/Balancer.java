@@ -268,12 +268,14 @@ public final class Balancer implements AutoCloseable {
 
   /** A frontend's traffic counters (kept while its name stays in the configuration). */
   public dev.balancer.core.stats.Counters frontendStats(String frontend) {
-    return frontendStats.computeIfAbsent(frontend, n -> new dev.balancer.core.stats.Counters(scheduler::nanoTime));
+    dev.balancer.core.stats.Counters c = frontendStats.get(frontend); // no capturing lambda per request
+    return c != null ? c : frontendStats.computeIfAbsent(frontend, n -> new dev.balancer.core.stats.Counters(scheduler::nanoTime));
   }
 
   /** A backend's traffic counters (kept while its name stays in the configuration). */
   public dev.balancer.core.stats.Counters backendStats(String backend) {
-    return backendStats.computeIfAbsent(backend, n -> new dev.balancer.core.stats.Counters(scheduler::nanoTime));
+    dev.balancer.core.stats.Counters c = backendStats.get(backend); // no capturing lambda per request
+    return c != null ? c : backendStats.computeIfAbsent(backend, n -> new dev.balancer.core.stats.Counters(scheduler::nanoTime));
   }
 
   /** Every frontend, backend and server with its state and counters, in HAProxy's stats order. */

@@ -163,6 +163,17 @@ final class Persistence {
       return c.nocache();
     }
 
+    /** Every two-letter flag string, so that logging one makes no string. */
+    private static final String[][] FLAGS = new String[26][26];
+
+    static {
+      for (char a = 'A'; a <= 'Z'; a++) {
+        for (char b = 'A'; b <= 'Z'; b++) {
+          FLAGS[a - 'A'][b - 'A'] = ("" + a + b).intern();
+        }
+      }
+    }
+
     /** What the last {@link #responseCookies} did, as HAProxy's log writes it (4th termination character). */
     private volatile char responseFlag = 'N';
 
@@ -173,7 +184,7 @@ final class Persistence {
      */
     String logFlags() {
       char req = !sent.present ? 'N' : stuck() ? 'V' : sent.expired ? 'E' : 'I';
-      return "" + req + responseFlag;
+      return FLAGS[req - 'A'][responseFlag - 'A'];
     }
 
     /** The client's cookie named the server it got. */
@@ -240,7 +251,7 @@ final class Persistence {
         Optional<String> ins = inserted();
         if (ins.isPresent()) {
           out.add(ins.get());
-          flag = ins.get().startsWith(c.name() + "=;") ? 'D' : stuck() ? 'U' : 'I';
+          flag = serverValue.isEmpty() ? 'D' : stuck() ? 'U' : 'I'; // no server value: the cookie is deleted
         }
       }
       responseFlag = flag;

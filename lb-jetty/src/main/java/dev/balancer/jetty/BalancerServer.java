@@ -165,6 +165,13 @@ public final class BalancerServer implements AutoCloseable {
     return ports;
   }
 
+  /** How many selector threads a frontend's first listener runs. */
+  synchronized int selectorCount(String frontend) {
+    return connectors.values().stream().filter(c -> frontend.equals(c.getName())).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("frontend '" + frontend + "' has no listener"))
+        .getSelectorManager().getSelectorCount();
+  }
+
   /** The first port a frontend listens on. */
   public int port(String frontend) {
     List<Integer> ports = ports(frontend);
@@ -225,14 +232,25 @@ public final class BalancerServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A listener's selector threads: {@code nbthread} when the file sets it, as HAProxy runs that
+   * many threads; else one per core (up to 4 per listener) on the direct path, where each exchange
+   * runs on one selector thread, and Jetty's default (half as many) for the servlet. The system
+   * property {@code balancer.selectors} overrides both. A listener keeps its count until it is
+   * opened again (a restart, or a reload that moves it).
+   */
+  private int selectors(Config config) {
+    int fromFile = config.global().nbthread().orElse(-1);
+    int otherwise = fromFile > 0 ? fromFile
+        : direct == null ? -1 : Math.min(4, Runtime.getRuntime().availableProcessors());
+    return Integer.getInteger("balancer.selectors", otherwise);
+  }
+
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     RequestTimeoutConnectionFactory http =
         new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut);
-    // the direct path runs each exchange on one selector thread: one per core (up to 4 per
-    // listener), as HAProxy runs one thread per core; Jetty's own default is half as many
-    int selectors = Integer.getInteger("balancer.selectors",
-        direct == null ? -1 : Math.min(4, Runtime.getRuntime().availableProcessors()));
+    int selectors = selectors(config);
     ServerConnector c = direct == null ? new ServerConnector(server, -1, selectors, http)
         : direct.connector(server, selectors, http);
     c.setName(frontend);

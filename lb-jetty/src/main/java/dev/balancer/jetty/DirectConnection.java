@@ -596,7 +596,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       return;
     }
     link = l;
-    long idle = server.timeouts().server().map(Duration::toMillis).orElse(0L);
+    Optional<Duration> serverTimeout = server.timeouts().server();
+    long idle = serverTimeout.isPresent() ? serverTimeout.get().toMillis() : 0; // no boxed Long per request
     ByteBuffer body = null;
     if (requestLength > request.length) {
       // a copy: the server may answer (and this connection move on) before the body is all out

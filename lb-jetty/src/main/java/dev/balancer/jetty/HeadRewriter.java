@@ -111,7 +111,7 @@ final class HeadRewriter {
   private static Set<String> connectionTokens(HttpHead h) {
     Set<String> tokens = null;
     for (int i = 0; i < h.fields; i++) {
-      if (h.kind(i) == HttpHead.CONNECTION) {
+      if (h.kind(i) == HttpHead.CONNECTION && !h.valueIs(i, "keep-alive") && !h.valueIs(i, "close")) {
         for (String t : h.value(i).split(",")) {
           String token = t.trim().toLowerCase(Locale.ROOT);
           // never a field that frames or routes the message: 'Connection: content-length' would

@@ -174,9 +174,9 @@ final class HttpHead {
     } else if (s2 < 0) {
       s2 = eol; // HTTP/1.1 200 with no reason
     }
-    first = new String(b, 0, s1, StandardCharsets.ISO_8859_1);
-    second = new String(b, s1 + 1, s2 - s1 - 1, StandardCharsets.ISO_8859_1);
-    third = s2 >= eol ? "" : new String(b, s2 + 1, eol - s2 - 1, StandardCharsets.ISO_8859_1);
+    first = text(b, 0, s1);
+    second = text(b, s1 + 1, s2 - s1 - 1);
+    third = s2 >= eol ? "" : text(b, s2 + 1, eol - s2 - 1);
     for (int k = 0; k < eol; k++) {
       int c = b[k] & 0xff;
       if (c < 0x20 || c == 0x7f || request && c >= 0x80) {
@@ -200,6 +200,31 @@ final class HttpHead {
       return false;
     }
     return status >= 100 && status < 600;
+  }
+
+  /** Start-line words most heads carry: taken as they are rather than made anew for each head. */
+  private static final String[] COMMON = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+      "HTTP/1.1", "HTTP/1.0", "200", "204", "206", "301", "302", "304", "400", "403", "404", "500", "502",
+      "503", "OK", "No Content", "Partial Content", "Moved Permanently", "Found", "Not Modified", "Bad Request",
+      "Forbidden", "Not Found", "Internal Server Error", "Bad Gateway", "Service Unavailable", "/"};
+
+  /** The bytes as text (ISO-8859-1), one of {@link #COMMON} when they spell it. */
+  private static String text(byte[] b, int from, int length) {
+    for (String c : COMMON) {
+      if (c.length() == length && spells(b, from, c)) {
+        return c;
+      }
+    }
+    return new String(b, from, length, StandardCharsets.ISO_8859_1);
+  }
+
+  private static boolean spells(byte[] b, int from, String c) {
+    for (int k = 0; k < c.length(); k++) {
+      if (b[from + k] != c.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Notes what framing and connection management need; false on a field that makes the head unsafe. */
@@ -335,6 +360,11 @@ final class HttpHead {
 
   String name(int i) {
     return new String(bytes, at[4 * i], at[4 * i + 1] - at[4 * i], StandardCharsets.ISO_8859_1);
+  }
+
+  /** Whether field {@code i}'s value is {@code s}, ASCII letters in any case. */
+  boolean valueIs(int i, String s) {
+    return same(bytes, at[4 * i + 2], at[4 * i + 3], s);
   }
 
   String value(int i) {

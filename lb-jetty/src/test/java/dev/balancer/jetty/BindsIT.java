@@ -74,6 +74,34 @@ class BindsIT {
         HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
+  /** HAProxy's {@code nbthread} is how many threads serve; here, each listener's selector threads. */
+  @Test
+  void nbthreadSetsTheListenersSelectorThreads() throws Exception {
+    app = WebApp.start("127.0.0.1", 0, "webapp1", new PrintStream(OutputStream.nullOutputStream()));
+    String backend = """
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+        frontend www
+            bind 127.0.0.1:0
+            default_backend app
+        backend app
+            server s1 127.0.0.1:%d
+        """.formatted(app.port());
+    lb = BalancerServer.start(ConfigLoader.parse("threads.cfg", "global\n    nbthread 3\n" + backend).orThrow());
+    assertThat(lb.selectorCount("www")).isEqualTo(3);
+    assertThat(status("127.0.0.1", lb.port("www"))).isEqualTo(200);
+    lb.close();
+    lb = BalancerServer.start(ConfigLoader.parse("threads.cfg", "global\n    nbthread 1\n" + backend).orThrow());
+    assertThat(lb.selectorCount("www")).isEqualTo(1);
+    assertThat(status("127.0.0.1", lb.port("www"))).isEqualTo(200);
+    lb.close();
+    lb = BalancerServer.start(ConfigLoader.parse("threads.cfg", backend).orThrow());
+    assertThat(lb.selectorCount("www")).isEqualTo(Math.min(4, Runtime.getRuntime().availableProcessors()));
+  }
+
   @Test
   void everyBindFormListens() throws Exception {
     app = WebApp.start("127.0.0.1", 0, "webapp1", new PrintStream(OutputStream.nullOutputStream()));
