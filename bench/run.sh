@@ -13,7 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 # the packaged nginx may have started its own service on port 80; ours run on their own ports
-for port in 18081 18082 18101 18102 18103 18104 18105 18106 18107; do
+for port in 18081 18082 18101 18102 18103 18104 18105 18106 18107 18108; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is taken: stop what listens there first" >&2; exit 1
   fi

@@ -3,6 +3,7 @@ package dev.balancer.jetty;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.BufferUtil;
 
 /**
@@ -10,6 +11,9 @@ import org.eclipse.jetty.util.BufferUtil;
  * buffer per stream and gives it back between requests: ten thousand idle keep-alive connections
  * hold none. A buffer is given back only when nothing can still read or write it; one that may be
  * (its connection closed under it) is left to the collector instead.
+ *
+ * <p>Each selector (lane) has its own caches, so that taking and giving back touch memory its
+ * thread alone writes; only the count of buffers held is shared, striped.
  */
 final class BufferCache {
   private final int size;
@@ -17,18 +21,19 @@ final class BufferCache {
   private final int keep;
   private final ConcurrentLinkedQueue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
   private final AtomicInteger kept = new AtomicInteger();
-  /** Buffers taken and not given back or dropped: what connections hold. */
-  private final AtomicInteger held = new AtomicInteger();
+  /** Buffers taken and not given back or dropped: what connections hold (shared by all lanes). */
+  private final LongAdder held;
 
-  BufferCache(int size, boolean direct, int keep) {
+  BufferCache(int size, boolean direct, int keep, LongAdder held) {
     this.size = size;
     this.direct = direct;
     this.keep = keep;
+    this.held = held;
   }
 
   /** An empty buffer in flush mode (position = limit = 0). */
   ByteBuffer take() {
-    held.incrementAndGet();
+    held.increment();
     ByteBuffer b = free.poll();
     if (b != null) {
       kept.decrementAndGet();
@@ -42,7 +47,7 @@ final class BufferCache {
 
   /** Gives a buffer back: nothing may use it from now on. */
   void give(ByteBuffer b) {
-    held.decrementAndGet();
+    held.decrement();
     if (kept.incrementAndGet() <= keep) {
       free.offer(b);
     } else {
@@ -52,10 +57,6 @@ final class BufferCache {
 
   /** Forgets a buffer that something may still use: the collector takes it. */
   void drop() {
-    held.decrementAndGet();
-  }
-
-  int held() {
-    return held.get();
+    held.decrement();
   }
 }

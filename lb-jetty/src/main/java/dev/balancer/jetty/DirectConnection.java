@@ -154,7 +154,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private synchronized void releaseBuffer() {
     if (in != null) {
       in = null;
-      proxy.clientBuffers.drop();
+      lane.clientBuffers.drop();
     }
   }
 
@@ -244,7 +244,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     try {
       synchronized (this) {
         if (in == null) {
-          in = proxy.clientBuffers.take();
+          in = lane.clientBuffers.take();
         }
       }
       while (state == State.READING) {
@@ -815,7 +815,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
         if (!in.hasRemaining()) {
           // nothing more read: an idle keep-alive connection holds no buffer (the read interest
           // may be registered, but onFillable takes no byte before the state is READING again)
-          proxy.clientBuffers.give(in);
+          lane.clientBuffers.give(in);
           in = null;
         }
       }

@@ -28,8 +28,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * runs on one thread from start to end, as HAProxy keeps both sides of a stream on one thread. With
  * a separate client-side selector every request would wake a second thread and cross back.
  *
- * <p>Each selector is a {@link Lane}: the client connections it accepted and the pool of idle server
- * connections they share. A lane's server connections are closed with the listener's selectors.
+ * <p>Each selector is a {@link Lane}: the client connections it accepted, the pool of idle server
+ * connections they share, and their read buffers. A lane's server connections are closed with the listener's selectors.
  */
 final class DirectConnector extends ServerConnector {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnector.class);
@@ -51,7 +51,13 @@ final class DirectConnector extends ServerConnector {
 
   @Override
   protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
-    Lane lane = lanes.computeIfAbsent(selector, s -> new Lane(manager, s));
+    Lane lane = lanes.get(selector);
+    if (lane == null) {
+      // what a listener keeps between requests (1,024 client and 256 server buffers) shared out
+      int n = Math.max(1, getSelectorManager().getSelectorCount());
+      lane = lanes.computeIfAbsent(selector, s -> new Lane(manager, s,
+          proxy.clientBuffers(Math.max(64, 1024 / n)), proxy.serverBuffers(Math.max(16, 256 / n))));
+    }
     LaneEndPoint endPoint = new LaneEndPoint(channel, selector, key, getScheduler(), lane);
     endPoint.setIdleTimeout(getIdleTimeout());
     return endPoint;
@@ -72,10 +78,14 @@ final class DirectConnector extends ServerConnector {
     private final Manager manager;
     private final ManagedSelector selector;
     private final Map<InetSocketAddress, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
+    final BufferCache clientBuffers;
+    final BufferCache serverBuffers;
 
-    Lane(Manager manager, ManagedSelector selector) {
+    Lane(Manager manager, ManagedSelector selector, BufferCache clientBuffers, BufferCache serverBuffers) {
       this.manager = manager;
       this.selector = selector;
+      this.clientBuffers = clientBuffers;
+      this.serverBuffers = serverBuffers;
     }
 
     /** A pooled connection to the address, or null. */

@@ -50,9 +50,9 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   private volatile long connectTimeoutMillis = BalancerServer.DEFAULT_CONNECT_TIMEOUT.toMillis();
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
-  /** Read buffers of the client connections (heap: parsed) and of the server connections (direct: only copied out). */
-  final BufferCache clientBuffers = new BufferCache(DirectConnection.BUFFER, false, 1024);
-  final BufferCache serverBuffers = new BufferCache(ServerLink.BUFFER, true, 256);
+  /** Read buffers held by client connections and by server connections, over all lanes. */
+  final java.util.concurrent.atomic.LongAdder clientBuffersHeld = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder serverBuffersHeld = new java.util.concurrent.atomic.LongAdder();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
   final java.util.concurrent.atomic.LongAdder carried = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder handedOver = new java.util.concurrent.atomic.LongAdder();
@@ -62,6 +62,19 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     this.balancer = balancer;
     this.accessLog = accessLog;
     this.traffic = traffic;
+  }
+
+  /**
+   * A lane's read buffers for its client connections (heap: parsed), of which it keeps up to
+   * {@code keep} between requests.
+   */
+  BufferCache clientBuffers(int keep) {
+    return new BufferCache(DirectConnection.BUFFER, false, keep, clientBuffersHeld);
+  }
+
+  /** A lane's read buffers for its server connections (direct: only copied out). */
+  BufferCache serverBuffers(int keep) {
+    return new BufferCache(ServerLink.BUFFER, true, keep, serverBuffersHeld);
   }
 
   void setConnectTimeout(Duration timeout) {

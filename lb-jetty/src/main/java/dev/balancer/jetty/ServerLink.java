@@ -134,7 +134,7 @@ final class ServerLink extends AbstractConnection {
     if (buf == null) {
       // given back when the link parks; dropped, not given back, when it closes: a piece of it may
       // still be on its way to a client then, and must not be handed to another exchange meanwhile
-      buf = proxy.serverBuffers.take();
+      buf = lane.serverBuffers.take();
     }
     ends.set(0);
     owner = client; // last: the read side acts on an owner only with the fields above set
@@ -418,7 +418,7 @@ final class ServerLink extends AbstractConnection {
     ByteBuffer b = buf;
     buf = null;
     if (b != null) {
-      proxy.serverBuffers.give(b);
+      lane.serverBuffers.give(b);
     }
     getEndPoint().setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
     idle.set(true);
@@ -438,7 +438,7 @@ final class ServerLink extends AbstractConnection {
     super.onClose(cause);
     lane.forget(this);
     if (buf != null) {
-      proxy.serverBuffers.drop();
+      lane.serverBuffers.drop();
     }
   }
 
