@@ -12,6 +12,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -23,12 +24,15 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 
@@ -148,7 +152,55 @@ public class BalancerServlet extends AsyncProxyServlet {
     return client;
   }
 
-  /** Sets how long connecting to a server may take ({@code timeout connect}). */
+  /**
+   * A server's {@code timeout connect}, on the requests to it: Jetty's {@code HttpClient} has one
+   * connect timeout, so the request carries its server's as its tag (requests with another tag
+   * keep their own connection pool) and {@link ServerTimeouts} applies it when it connects.
+   */
+  record ConnectTimeout(long millis) {
+  }
+
+  /** Connects within the timeout its request's tag names, else within the client's own. */
+  static final class ServerTimeouts extends ClientConnector {
+    private final ThreadLocal<ConnectTimeout> connecting = new ThreadLocal<>();
+
+    @Override
+    public void connect(SocketAddress address, Map<String, Object> context) {
+      if (context.get(Destination.CONTEXT_KEY) instanceof Destination d
+          && d.getOrigin().getTag() instanceof ConnectTimeout t) {
+        // Jetty asks for the timeout while submitting the connect, on this thread
+        connecting.set(t);
+        try {
+          super.connect(address, context);
+        } finally {
+          connecting.remove();
+        }
+      } else {
+        super.connect(address, context);
+      }
+    }
+
+    @Override
+    protected SelectorManager newSelectorManager() {
+      return new ClientSelectorManager(getExecutor(), getScheduler(), getSelectors()) {
+        @Override
+        public long getConnectTimeout() {
+          ConnectTimeout t = connecting.get();
+          return t != null ? t.millis() : super.getConnectTimeout();
+        }
+      };
+    }
+  }
+
+  @Override
+  protected ClientConnector newClientConnector() {
+    return new ServerTimeouts();
+  }
+
+  /**
+   * Sets how long connecting to a server may take when its backend sets no {@code timeout
+   * connect} of its own.
+   */
   public void setConnectTimeout(Duration timeout) {
     HttpClient client = getHttpClient();
     if (client != null) {
@@ -584,6 +636,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (lease != null) {
       lease.server().timeouts().server()
           .ifPresent(t -> proxyRequest.idleTimeout(t.toMillis(), TimeUnit.MILLISECONDS));
+      lease.server().timeouts().connect().ifPresent(t -> proxyRequest.tag(new ConnectTimeout(t.toMillis())));
       // on-marked-down shutdown-sessions: the balancer may cut this request short
       lease.onAbort(() -> proxyRequest.abort(new java.io.IOException("server marked down")));
     }

@@ -175,8 +175,8 @@ class DirectProxyIT {
     assertThat(connections.get()).as("server connections").isEqualTo(1);
   }
 
-  @Test
-  void aServerThatNeverCompletesTheHandshakeIsGivenUpAtItsBackendsTimeoutConnect() throws Exception {
+  /** Runs {@code test} with the port of a listener whose accept queue is full: connecting there hangs. */
+  private static void withHangingPort(IoConsumer<Integer> test) throws Exception {
     try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       List<Socket> queued = new java.util.ArrayList<>();
       try {
@@ -192,37 +192,69 @@ class DirectProxyIT {
           }
           assertThat(queued).as("connections the kernel queued").hasSizeLessThan(50);
         }
-        lb = BalancerServer.start(dev.balancer.config.ConfigLoader.parse("direct.cfg", """
-            defaults
-              mode http
-              retries 0
-              timeout connect 300ms
-              timeout client 5s
-              timeout server 5s
-            frontend www
-              bind 127.0.0.1:0
-              default_backend app
-            backend app
-              server s1 127.0.0.1:%d
-            # another backend's longer timeout applies to its own servers only
-            backend patient
-              timeout connect 60s
-              server p1 127.0.0.1:%d
-            """.formatted(full.getLocalPort(), full.getLocalPort())).orThrow());
-        long t0 = System.nanoTime();
-        try (Socket s = client()) {
-          send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-          assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 503");
-        }
-        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
-            .isBetween(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
-        assertThat(lb.direct().carried.sum()).isEqualTo(1);
+        test.accept(full.getLocalPort());
       } finally {
         for (Socket q : queued) {
           q.close();
         }
       }
     }
+  }
+
+  interface IoConsumer<T> {
+    void accept(T t) throws Exception;
+  }
+
+  /** Two backends with the same server address and their own {@code timeout connect}: 300 ms and 60 s. */
+  private static dev.balancer.config.model.Config impatientAndPatient(int port) {
+    return dev.balancer.config.ConfigLoader.parse("direct.cfg", """
+        defaults
+          mode http
+          retries 0
+          timeout connect 300ms
+          timeout client 5s
+          timeout server 5s
+        frontend www
+          bind 127.0.0.1:0
+          default_backend app
+        backend app
+          server s1 127.0.0.1:%d
+        # another backend's longer timeout applies to its own servers only
+        backend patient
+          timeout connect 60s
+          server p1 127.0.0.1:%d
+        """.formatted(port, port)).orThrow();
+  }
+
+  @Test
+  void aServerThatNeverCompletesTheHandshakeIsGivenUpAtItsBackendsTimeoutConnect() throws Exception {
+    withHangingPort(port -> {
+      lb = BalancerServer.start(impatientAndPatient(port));
+      long t0 = System.nanoTime();
+      try (Socket s = client()) {
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 503");
+      }
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
+          .isBetween(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
+      assertThat(lb.direct().carried.sum()).isEqualTo(1);
+    });
+  }
+
+  /** The servlet path (here for an HTTP/1.0 request) gives up at the server's backend's timeout too. */
+  @Test
+  void theServletPathGivesUpAtTheBackendsOwnTimeoutConnect() throws Exception {
+    withHangingPort(port -> {
+      lb = BalancerServer.start(impatientAndPatient(port));
+      long t0 = System.nanoTime();
+      try (Socket s = client()) {
+        send(s, "GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+        assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 503");
+      }
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
+          .isBetween(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
+      assertThat(lb.direct().carried.sum()).as("requests the direct path carried").isZero();
+    });
   }
 
   @Test
