@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * WebSocket and other {@code Upgrade} requests, which Jetty's proxy servlet cannot carry: the
  * request head goes to the chosen server over a socket of its own; when the server answers {@code
  * 101}, the client gets that answer and the client's connection becomes a byte tunnel to the
- * server, both ways, until either side closes or stays silent for {@code timeout tunnel} (else
+ * server, both ways, until both sides have closed (one side's close is passed on to the other as a
+ * half-close, which may still answer) or it stays silent for {@code timeout tunnel} (else
  * {@code timeout client}/{@code server}), as in HAProxy. Any other answer is passed back as an
  * ordinary response. The lease on the server is held while the tunnel lives.
  *
@@ -238,6 +239,9 @@ final class Tunnel {
     private final Lease lease;
     private final ByteBuffer fromClient = BufferUtil.allocate(16384);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Each way that has ended (its sender closed its side), passed on as a half-close. */
+    private final AtomicBoolean clientDone = new AtomicBoolean();
+    private final AtomicBoolean serverDone = new AtomicBoolean();
     /** The last time bytes went either way: the tunnel times out only when both ways are silent. */
     private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
     private final long idleMillis;
@@ -311,7 +315,8 @@ final class Tunnel {
         BufferUtil.clear(fromClient);
         int n = getEndPoint().fill(fromClient);
         if (n < 0) {
-          close("client closed");
+          // the client said all: the server hears it, and may still answer
+          ended(clientDone, serverDone, server.getEndPoint(), "client closed");
         } else if (n == 0) {
           fillInterested();
         } else {
@@ -335,6 +340,23 @@ final class Tunnel {
       }
       close("timeout tunnel");
       return true;
+    }
+
+    /**
+     * One way ended ({@code done}): its receiver's sending side is shut, as HAProxy passes a
+     * half-close on; the tunnel closes once the other way has ended too.
+     */
+    private void ended(AtomicBoolean done, AtomicBoolean other, EndPoint receiver, String why) {
+      done.set(true);
+      if (other.get()) {
+        close(why);
+      } else {
+        // every byte read before the end is written already (a side reads only then)
+        receiver.shutdownOutput();
+        if (other.get()) {
+          close(why);
+        }
+      }
     }
 
     private void close(String why) {
@@ -385,7 +407,7 @@ final class Tunnel {
         BufferUtil.clear(fromServer);
         int n = getEndPoint().fill(fromServer);
         if (n < 0) {
-          pipe.close("server closed");
+          pipe.ended(pipe.serverDone, pipe.clientDone, pipe.getEndPoint(), "server closed");
         } else if (n == 0) {
           fillInterested();
         } else {

@@ -40,6 +40,8 @@ class WebSocketIT {
   private final java.util.concurrent.CountDownLatch lateAnswer = new java.util.concurrent.CountDownLatch(1);
   private final java.util.concurrent.CountDownLatch lateClosed = new java.util.concurrent.CountDownLatch(1);
   private BalancerServer lb;
+  /** What the /saidall server read after closing its sending side (-1: not done yet). */
+  private final java.util.concurrent.atomic.AtomicLong heardAfterSayingAll = new java.util.concurrent.atomic.AtomicLong(-1);
   private final HttpClient client = HttpClient.newHttpClient();
 
   @BeforeEach
@@ -129,6 +131,24 @@ class WebSocketIT {
       out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      if (request.startsWith("GET /saidall")) {
+        // a server that says all first (closes its sending side), then listens to the end
+        out.write(new byte[] {(byte) 0x81, 2, 'h', 'i'});
+        out.flush();
+        s.shutdownOutput();
+        heardAfterSayingAll.set(in.transferTo(OutputStream.nullOutputStream()));
+        s.close();
+        return;
+      }
+      if (request.startsWith("GET /drain")) {
+        // a server that answers once the client has said all (closed its sending side)
+        long got = in.transferTo(OutputStream.nullOutputStream());
+        out.write(new byte[] {(byte) 0x81, 3, 'b', 'y', 'e'});
+        out.write(Long.toString(got).getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        s.close();
+        return;
+      }
       if (request.startsWith("GET /ticker")) {
         // a server that talks on its own: a "tick" text frame every 100 ms
         Thread ticker = new Thread(() -> {
@@ -349,6 +369,51 @@ class WebSocketIT {
     // the server's connection is closed and the server's slot is free: no tunnel waits for a client
     // that is gone
     assertThat(lateClosed.await(5, TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  /** A client that closes its sending side still hears the server out, as through HAProxy. */
+  @Test
+  void aClientsHalfCloseReachesTheServerAndTheServersLastWordsTheClient() throws Exception {
+    startBalancer("");
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
+      c.setSoTimeout(5_000);
+      c.getOutputStream().write(("GET /drain HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = c.getInputStream();
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+        int b = in.read();
+        assertThat(b).as("the handshake's answer").isNotNegative();
+        head.write(b);
+      }
+      assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 101");
+      c.getOutputStream().write("twelve bytes".getBytes(StandardCharsets.ISO_8859_1));
+      c.shutdownOutput();
+      // the server reads to the end of what the client sent, then answers and closes
+      byte[] rest = in.readAllBytes();
+      assertThat(new String(rest, StandardCharsets.ISO_8859_1)).isEqualTo("\u0081\u0003bye12");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
+  }
+
+  /** A server that closes its sending side first still hears the client out. */
+  @Test
+  void aServersHalfCloseReachesTheClientAndTheClientsLastWordsTheServer() throws Exception {
+    startBalancer("");
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
+      c.setSoTimeout(5_000);
+      c.getOutputStream().write(("GET /saidall HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(all).startsWith("HTTP/1.1 101").endsWith("\r\n\r\n\u0081\u0002hi");
+      c.getOutputStream().write("four".getBytes(StandardCharsets.ISO_8859_1));
+      c.shutdownOutput();
+      await().atMost(Duration.ofSeconds(5)).until(() -> heardAfterSayingAll.get() >= 0);
+      assertThat(heardAfterSayingAll.get()).as("bytes the server heard after its half-close").isEqualTo(4);
+    }
     await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "ws1").orElseThrow().inFlight() == 0);
   }
 
