@@ -234,15 +234,18 @@ public final class BalancerServer implements AutoCloseable {
 
   /**
    * A listener's selector threads: {@code nbthread} when the file sets it, as HAProxy runs that
-   * many threads; else one per core (up to 4 per listener) on the direct path, where each exchange
-   * runs on one selector thread, and Jetty's default (half as many) for the servlet. The system
-   * property {@code balancer.selectors} overrides both. A listener keeps its count until it is
-   * opened again (a restart, or a reload that moves it).
+   * many threads, but no more than the cores (HAProxy's threads serve every listener; here each
+   * listener has its own selectors, so a large {@code nbthread} times many listeners must not
+   * exhaust the thread pool); else one per core (up to 4 per listener) on the direct path, where
+   * each exchange runs on one selector thread, and Jetty's default (half as many) for the servlet.
+   * The system property {@code balancer.selectors} overrides both. A listener keeps its count
+   * until it is opened again (a restart, or a reload that moves it).
    */
   private int selectors(Config config) {
     int fromFile = config.global().nbthread().orElse(-1);
-    int otherwise = fromFile > 0 ? fromFile
-        : direct == null ? -1 : Math.min(4, Runtime.getRuntime().availableProcessors());
+    int cores = Runtime.getRuntime().availableProcessors();
+    int otherwise = fromFile > 0 ? Math.min(fromFile, cores)
+        : direct == null ? -1 : Math.min(4, cores);
     return Integer.getInteger("balancer.selectors", otherwise);
   }
 

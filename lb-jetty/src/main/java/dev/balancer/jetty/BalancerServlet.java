@@ -152,6 +152,15 @@ public class BalancerServlet extends AsyncProxyServlet {
     return client;
   }
 
+  @Override
+  protected HttpClient newHttpClient(ClientConnector connector) {
+    HttpClient client = super.newHttpClient(connector);
+    // a destination per server and connect timeout: one a reload left behind goes once idle
+    // (set before the client starts)
+    client.setDestinationIdleTimeout(java.util.concurrent.TimeUnit.MINUTES.toMillis(5));
+    return client;
+  }
+
   /**
    * A server's {@code timeout connect}, on the requests to it: Jetty's {@code HttpClient} has one
    * connect timeout, so the request carries its server's as its tag (requests with another tag
@@ -178,6 +187,13 @@ public class BalancerServlet extends AsyncProxyServlet {
       } else {
         super.connect(address, context);
       }
+    }
+
+    /** The timeout of a blocking connect (when one is configured): the tag's too. */
+    @Override
+    public Duration getConnectTimeout() {
+      ConnectTimeout t = connecting.get();
+      return t != null ? Duration.ofMillis(t.millis()) : super.getConnectTimeout();
     }
 
     @Override

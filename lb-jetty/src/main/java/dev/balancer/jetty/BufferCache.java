@@ -18,13 +18,14 @@ import org.eclipse.jetty.util.BufferUtil;
 final class BufferCache {
   private final int size;
   private final boolean direct;
-  private final int keep;
+  /** How many free buffers this cache keeps: its share of its proxy's budget, read at each give. */
+  private final java.util.function.IntSupplier keep;
   private final ConcurrentLinkedQueue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
   private final AtomicInteger kept = new AtomicInteger();
   /** Buffers taken and not given back or dropped: what connections hold (shared by all lanes). */
   private final LongAdder held;
 
-  BufferCache(int size, boolean direct, int keep, LongAdder held) {
+  BufferCache(int size, boolean direct, java.util.function.IntSupplier keep, LongAdder held) {
     this.size = size;
     this.direct = direct;
     this.keep = keep;
@@ -48,7 +49,7 @@ final class BufferCache {
   /** Gives a buffer back: nothing may use it from now on. */
   void give(ByteBuffer b) {
     held.decrement();
-    if (kept.incrementAndGet() <= keep) {
+    if (kept.incrementAndGet() <= keep.getAsInt()) {
       free.offer(b);
     } else {
       kept.decrementAndGet();

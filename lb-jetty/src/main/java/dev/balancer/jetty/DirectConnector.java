@@ -44,6 +44,14 @@ final class DirectConnector extends ServerConnector {
   }
 
   @Override
+  protected void doStop() throws Exception {
+    super.doStop();
+    // its lanes' share of the kept buffers goes to the other listeners' lanes
+    proxy.lanes.addAndGet(-lanes.size());
+    lanes.clear();
+  }
+
+  @Override
   protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler, int selectors) {
     manager = new Manager(executor, scheduler, selectors);
     return manager;
@@ -53,10 +61,10 @@ final class DirectConnector extends ServerConnector {
   protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
     Lane lane = lanes.get(selector);
     if (lane == null) {
-      // what a listener keeps between requests (1,024 client and 256 server buffers) shared out
-      int n = Math.max(1, getSelectorManager().getSelectorCount());
-      lane = lanes.computeIfAbsent(selector, s -> new Lane(manager, s,
-          proxy.clientBuffers(Math.max(64, 1024 / n)), proxy.serverBuffers(Math.max(16, 256 / n))));
+      lane = lanes.computeIfAbsent(selector, s -> {
+        proxy.lanes.incrementAndGet();
+        return new Lane(manager, s, proxy.clientBuffers(), proxy.serverBuffers());
+      });
     }
     LaneEndPoint endPoint = new LaneEndPoint(channel, selector, key, getScheduler(), lane);
     endPoint.setIdleTimeout(getIdleTimeout());

@@ -64,17 +64,20 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     this.traffic = traffic;
   }
 
+  /** Selector lanes of all listeners: they share out the free buffers kept between requests. */
+  final AtomicInteger lanes = new AtomicInteger();
+
   /**
-   * A lane's read buffers for its client connections (heap: parsed), of which it keeps up to
-   * {@code keep} between requests.
+   * A lane's read buffers for its client connections (heap: parsed); all lanes together keep up to
+   * 1,024 free ones (16 MiB) between requests.
    */
-  BufferCache clientBuffers(int keep) {
-    return new BufferCache(DirectConnection.BUFFER, false, keep, clientBuffersHeld);
+  BufferCache clientBuffers() {
+    return new BufferCache(DirectConnection.BUFFER, false, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
   }
 
-  /** A lane's read buffers for its server connections (direct: only copied out). */
-  BufferCache serverBuffers(int keep) {
-    return new BufferCache(ServerLink.BUFFER, true, keep, serverBuffersHeld);
+  /** A lane's read buffers for its server connections (direct: only copied out); 256 kept in all. */
+  BufferCache serverBuffers() {
+    return new BufferCache(ServerLink.BUFFER, true, () -> 256 / Math.max(1, lanes.get()), serverBuffersHeld);
   }
 
   void setConnectTimeout(Duration timeout) {
