@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 import org.eclipse.jetty.util.BufferUtil;
 
 /**
@@ -19,13 +20,13 @@ final class BufferCache {
   private final int size;
   private final boolean direct;
   /** How many free buffers this cache keeps: its share of its proxy's budget, read at each give. */
-  private final java.util.function.IntSupplier keep;
+  private final IntSupplier keep;
   private final ConcurrentLinkedQueue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
   private final AtomicInteger kept = new AtomicInteger();
   /** Buffers taken and not given back or dropped: what connections hold (shared by all lanes). */
   private final LongAdder held;
 
-  BufferCache(int size, boolean direct, java.util.function.IntSupplier keep, LongAdder held) {
+  BufferCache(int size, boolean direct, IntSupplier keep, LongAdder held) {
     this.size = size;
     this.direct = direct;
     this.keep = keep;

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractConnectionFactory;
@@ -51,11 +52,11 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
   /** Read buffers held by client connections and by server connections, over all lanes. */
-  final java.util.concurrent.atomic.LongAdder clientBuffersHeld = new java.util.concurrent.atomic.LongAdder();
-  final java.util.concurrent.atomic.LongAdder serverBuffersHeld = new java.util.concurrent.atomic.LongAdder();
+  final LongAdder clientBuffersHeld = new LongAdder();
+  final LongAdder serverBuffersHeld = new LongAdder();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
-  final java.util.concurrent.atomic.LongAdder carried = new java.util.concurrent.atomic.LongAdder();
-  final java.util.concurrent.atomic.LongAdder handedOver = new java.util.concurrent.atomic.LongAdder();
+  final LongAdder carried = new LongAdder();
+  final LongAdder handedOver = new LongAdder();
   private volatile CompletableFuture<Void> shutdown;
 
   DirectProxy(Balancer balancer, AccessLog accessLog, TrafficStats traffic) {
