@@ -616,10 +616,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   /** The answer's head as the client gets it (called by the link, on its thread). */
-  ByteBuffer responseHead(HttpHead h, boolean untilClose) {
+  ByteBuffer responseHead(HttpHead h, boolean untilClose, ByteBuffer into) {
     answeredNanos = System.nanoTime();
     status = h.status;
-    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, closeAfter || request.close || untilClose);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, closeAfter || request.close || untilClose, into);
     closeAfter = out.close();
     if (lease.hasCookiePersistence()) {
       cookieFlags = lease.cookieLogFlags();

@@ -63,7 +63,7 @@ final class DirectConnector extends ServerConnector {
     if (lane == null) {
       lane = lanes.computeIfAbsent(selector, s -> {
         proxy.lanes.incrementAndGet();
-        return new Lane(manager, s, proxy.clientBuffers(), proxy.serverBuffers());
+        return new Lane(manager, s, proxy.clientBuffers(), proxy.serverBuffers(), proxy.outBuffers());
       });
     }
     LaneEndPoint endPoint = new LaneEndPoint(channel, selector, key, getScheduler(), lane);
@@ -88,12 +88,15 @@ final class DirectConnector extends ServerConnector {
     private final Map<InetSocketAddress, ConcurrentLinkedDeque<ServerLink>> idle = new ConcurrentHashMap<>();
     final BufferCache clientBuffers;
     final BufferCache serverBuffers;
+    final BufferCache outBuffers;
 
-    Lane(Manager manager, ManagedSelector selector, BufferCache clientBuffers, BufferCache serverBuffers) {
+    Lane(Manager manager, ManagedSelector selector, BufferCache clientBuffers, BufferCache serverBuffers,
+        BufferCache outBuffers) {
       this.manager = manager;
       this.selector = selector;
       this.clientBuffers = clientBuffers;
       this.serverBuffers = serverBuffers;
+      this.outBuffers = outBuffers;
     }
 
     /** A pooled connection to the address, or null. */

@@ -54,6 +54,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   /** Read buffers held by client connections and by server connections, over all lanes. */
   final LongAdder clientBuffersHeld = new LongAdder();
   final LongAdder serverBuffersHeld = new LongAdder();
+  final LongAdder outBuffersHeld = new LongAdder();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
   final LongAdder carried = new LongAdder();
   final LongAdder handedOver = new LongAdder();
@@ -69,16 +70,25 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   final AtomicInteger lanes = new AtomicInteger();
 
   /**
-   * A lane's read buffers for its client connections (heap: parsed); all lanes together keep up to
-   * 1,024 free ones (16 MiB) between requests.
+   * A lane's read buffers for its client connections; all lanes together keep up to 1,024 free ones
+   * (16 MiB) between requests. Direct: the socket reads straight into them (a heap buffer costs the
+   * JDK a temporary direct one and a copy per read), and the parser copies a head out in one go.
    */
   BufferCache clientBuffers() {
-    return new BufferCache(DirectConnection.BUFFER, false, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
+    return new BufferCache(DirectConnection.BUFFER, true, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
   }
 
   /** A lane's read buffers for its server connections (direct: only copied out); 256 kept in all. */
   BufferCache serverBuffers() {
     return new BufferCache(ServerLink.BUFFER, true, () -> 256 / Math.max(1, lanes.get()), serverBuffersHeld);
+  }
+
+  /**
+   * A lane's buffers where a server connection puts what it writes in one piece (a request, an
+   * answer's head with the start of its body); held as its read buffer is; 256 kept in all.
+   */
+  BufferCache outBuffers() {
+    return new BufferCache(ServerLink.OUT, true, () -> 256 / Math.max(1, lanes.get()), outBuffersHeld);
   }
 
   void setConnectTimeout(Duration timeout) {

@@ -24,6 +24,8 @@ final class HeadRewriter {
   private static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
 
   private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] COLON_SP = {':', ' '};
 
   /** A request head for the server; {@code close}: it says {@code connection: close} (http-server-close). */
   record ToServer(ByteBuffer bytes, boolean close) {}
@@ -47,7 +49,7 @@ final class HeadRewriter {
     if (lease.hasCookiePersistence()) {
       f.forwardCookies(lease);
     }
-    return new ToServer(f.write(null, false), close);
+    return new ToServer(f.write(null, false, null), close);
   }
 
   /**
@@ -55,8 +57,9 @@ final class HeadRewriter {
    * as it came), persistence cookies, {@code http-response} edits.
    *
    * @param close whether the client's connection ends after this answer already
+   * @param into where to write it when it fits (then the result's bytes are it), else null
    */
-  static ToClient response(HttpHead h, Lease lease, boolean close) {
+  static ToClient response(HttpHead h, Lease lease, boolean close, ByteBuffer into) {
     Fields f = new Fields(h);
     Set<String> tokens = connectionTokens(h);
     boolean persistence = lease.hasCookiePersistence();
@@ -95,7 +98,7 @@ final class HeadRewriter {
       close = true;
       f.drop("connection");
     }
-    return new ToClient(f.write(h, close), close);
+    return new ToClient(f.write(h, close, into), close);
   }
 
   private static boolean named(HttpHead h, int i, Set<String> names) {
@@ -228,9 +231,10 @@ final class HeadRewriter {
 
     /**
      * The head as bytes: the request's start line as it came ({@code answer} null), or an answer's
-     * status line in HTTP/1.1; the fields; {@code Connection: close} when {@code close}.
+     * status line in HTTP/1.1; the fields; {@code Connection: close} when {@code close}. Into
+     * {@code into} when it is big enough, else a new buffer; ready to be written either way.
      */
-    ByteBuffer write(HttpHead answer, boolean close) {
+    ByteBuffer write(HttpHead answer, boolean close, ByteBuffer into) {
       byte[] b = h.bytes;
       int size = answer == null ? h.startLineEnd + 2 : 9 + answer.second.length() + 1 + answer.third.length() + 2;
       for (int i = 0; i < h.fields; i++) {
@@ -245,60 +249,49 @@ final class HeadRewriter {
         }
       }
       size += (close ? CLOSE.length : 0) + 2;
-      byte[] out = new byte[size];
-      int n;
+      ByteBuffer out = into != null && into.capacity() >= size ? into.clear() : ByteBuffer.allocate(size);
       if (answer == null) {
-        n = copy(b, 0, h.startLineEnd + 2, out, 0);
+        out.put(b, 0, h.startLineEnd + 2);
       } else {
-        n = put(out, 0, "HTTP/1.1 ");
-        n = put(out, n, answer.second);
-        out[n++] = ' ';
-        n = put(out, n, answer.third);
-        out[n++] = '\r';
-        out[n++] = '\n';
+        put(out, "HTTP/1.1 ");
+        put(out, answer.second);
+        out.put((byte) ' ');
+        put(out, answer.third);
+        out.put(CRLF);
       }
       for (int i = 0; i < h.fields; i++) {
         if (!dropped[i]) {
-          n = copy(b, h.nameStart(i), h.nameEnd(i), out, n);
-          out[n++] = ':';
-          out[n++] = ' ';
-          n = values != null && values[i] != null ? put(out, n, values[i])
-              : copy(b, h.valueStart(i), h.valueEnd(i), out, n);
-          out[n++] = '\r';
-          out[n++] = '\n';
+          out.put(b, h.nameStart(i), h.nameEnd(i) - h.nameStart(i));
+          out.put(COLON_SP);
+          if (values != null && values[i] != null) {
+            put(out, values[i]);
+          } else {
+            out.put(b, h.valueStart(i), h.valueEnd(i) - h.valueStart(i));
+          }
+          out.put(CRLF);
         }
       }
       if (added != null) {
         for (int i = 0; i < added.size(); i += 2) {
-          n = put(out, n, added.get(i));
-          out[n++] = ':';
-          out[n++] = ' ';
-          n = put(out, n, added.get(i + 1));
-          out[n++] = '\r';
-          out[n++] = '\n';
+          put(out, added.get(i));
+          out.put(COLON_SP);
+          put(out, added.get(i + 1));
+          out.put(CRLF);
         }
       }
       if (close) {
-        n = copy(CLOSE, 0, CLOSE.length, out, n);
+        out.put(CLOSE);
       }
-      out[n++] = '\r';
-      out[n] = '\n';
-      return ByteBuffer.wrap(out);
+      out.put(CRLF);
+      return out.flip();
     }
-  }
-
-  /** Copies {@code src[from, to)} into {@code out} at {@code n}; returns where the copy ends. */
-  private static int copy(byte[] src, int from, int to, byte[] out, int n) {
-    System.arraycopy(src, from, out, n, to - from);
-    return n + to - from;
   }
 
   /** Writes a string as ISO-8859-1 (a character beyond it as {@code ?}, as {@code String.getBytes} would). */
-  private static int put(byte[] out, int n, String s) {
+  private static void put(ByteBuffer out, String s) {
     for (int k = 0; k < s.length(); k++) {
       char c = s.charAt(k);
-      out[n++] = c <= 0xff ? (byte) c : (byte) '?';
+      out.put(c <= 0xff ? (byte) c : (byte) '?');
     }
-    return n;
   }
 }

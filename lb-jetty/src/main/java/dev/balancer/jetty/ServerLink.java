@@ -26,6 +26,14 @@ final class ServerLink extends AbstractConnection {
    */
   static final int BUFFER = Integer.getInteger("balancer.direct.serverBuffer", 64 * 1024);
 
+  /**
+   * What this connection writes in one piece: a request (head and body) that fits, else its head; an
+   * answer's head and as much of its first piece of body as fits. One direct buffer makes one
+   * write() with no copy (a heap buffer costs the JDK a temporary direct buffer and a copy; two cost
+   * a writev and a thread-local iovec besides).
+   */
+  static final int OUT = 8 * 1024;
+
   private enum Framing { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
 
   private final DirectProxy proxy;
@@ -34,6 +42,10 @@ final class ServerLink extends AbstractConnection {
   private final AtomicBoolean idle = new AtomicBoolean();
   private final AtomicInteger writeState = new AtomicInteger();
   private ByteBuffer buf;
+  /** See {@link #OUT}: taken, given back and dropped with {@link #buf}. */
+  private ByteBuffer out;
+  /** The request's write, from {@link #out}, is not done: the answer's head goes elsewhere meanwhile. */
+  private volatile boolean requestOut;
   private volatile DirectConnection owner;
   private boolean used;
   private boolean head = true;
@@ -135,12 +147,14 @@ final class ServerLink extends AbstractConnection {
       // given back when the link parks; dropped, not given back, when it closes: a piece of it may
       // still be on its way to a client then, and must not be handed to another exchange meanwhile
       buf = lane.serverBuffers.take();
+      out = lane.outBuffers.take();
     }
     ends.set(0);
     owner = client; // last: the read side acts on an owner only with the fields above set
     Callback sent = new Callback() {
       @Override
       public void succeeded() {
+        requestOut = false;
         if (ends.incrementAndGet() == 2) {
           park();
         }
@@ -148,6 +162,7 @@ final class ServerLink extends AbstractConnection {
 
       @Override
       public void failed(Throwable x) {
+        requestOut = false;
         DirectConnection c = owner;
         if (c == null) {
           close(); // the answer was complete already: the connection is not kept
@@ -170,7 +185,18 @@ final class ServerLink extends AbstractConnection {
       }
     };
     try {
-      if (body == null || !body.hasRemaining()) {
+      int bodyLength = body == null ? 0 : body.remaining();
+      if (requestHead.remaining() + bodyLength <= out.capacity()) {
+        // duplicates: the client connection's head stays whole for a retry elsewhere
+        out.clear();
+        out.put(requestHead.duplicate());
+        if (bodyLength > 0) {
+          out.put(body.duplicate());
+        }
+        out.flip();
+        requestOut = true;
+        getEndPoint().write(sent, out);
+      } else if (bodyLength == 0) {
         getEndPoint().write(sent, requestHead);
       } else {
         getEndPoint().write(sent, requestHead, body);
@@ -264,7 +290,8 @@ final class ServerLink extends AbstractConnection {
       framing = Framing.UNTIL_CLOSE;
     }
     reusable &= !h.close && framing != Framing.UNTIL_CLOSE && "HTTP/1.1".equals(h.first);
-    send(client.responseHead(h, framing == Framing.UNTIL_CLOSE));
+    // the answer's head goes into 'out' unless the request is still being written from it
+    send(client.responseHead(h, framing == Framing.UNTIL_CLOSE, requestOut ? null : out));
     return false;
   }
 
@@ -324,7 +351,14 @@ final class ServerLink extends AbstractConnection {
       pendingDone = done;
       ByteBuffer body = n == 0 ? null : buf.slice(buf.position(), n);
       writeState.set(1);
-      if (headOut != null && body != null) {
+      if (headOut == out && body != null && n <= out.capacity() - out.limit()) {
+        // the head is in 'out' already: the body's first piece joins it, for one write
+        int headLength = out.limit();
+        out.limit(out.capacity()).position(headLength);
+        out.put(body);
+        out.flip();
+        client.getEndPoint().write(writeCallback, out);
+      } else if (headOut != null && body != null) {
         client.getEndPoint().write(writeCallback, headOut, body);
       } else {
         client.getEndPoint().write(writeCallback, headOut != null ? headOut : body);
@@ -419,6 +453,8 @@ final class ServerLink extends AbstractConnection {
     buf = null;
     if (b != null) {
       lane.serverBuffers.give(b);
+      lane.outBuffers.give(out);
+      out = null;
     }
     getEndPoint().setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
     idle.set(true);
@@ -439,6 +475,7 @@ final class ServerLink extends AbstractConnection {
     lane.forget(this);
     if (buf != null) {
       lane.serverBuffers.drop();
+      lane.outBuffers.drop();
     }
   }
 

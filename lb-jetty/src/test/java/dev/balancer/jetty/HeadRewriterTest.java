@@ -66,12 +66,31 @@ class HeadRewriterTest {
     HttpHead h = head("HTTP/1.0 200 Fine Thanks\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
         + "Connection: keep-alive\r\nSet-Cookie: cart=7; Path=/\r\nETag: \"x\"\r\nUpgrade: h2c\r\n\r\n", false);
 
-    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, false);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, false, null);
 
     assertThat(text(out.bytes())).isEqualTo("HTTP/1.1 200 Fine Thanks\r\nTransfer-Encoding: chunked\r\n"
         + "ETag: \"x\"\r\nset-cookie: cart=7; Path=/\r\nset-cookie: SRV=" + lease.server().name() + "; path=/\r\n"
         + "cache-control: private\r\nX-Served-By: lb\r\n\r\n");
     assertThat(out.close()).isFalse();
+  }
+
+  @Test
+  void anAnswerIsWrittenIntoTheGivenBufferWhenItFitsAndIntoItsOwnOtherwise() {
+    HttpHead req = head("GET / HTTP/1.1\r\nHost: a\r\n\r\n", true);
+    Lease lease = lease(req);
+    HttpHead h = head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Note: çà\r\n\r\n", false);
+    String expected = text(HeadRewriter.response(h, lease, false, null).bytes());
+    ByteBuffer roomy = ByteBuffer.allocateDirect(8192);
+    roomy.put((byte) 'x'); // left over from an earlier use: overwritten
+    ByteBuffer tight = ByteBuffer.allocateDirect(expected.length() - 1);
+
+    ByteBuffer inRoomy = HeadRewriter.response(h, lease, false, roomy).bytes();
+    ByteBuffer notInTight = HeadRewriter.response(h, lease, false, tight).bytes();
+
+    assertThat(inRoomy).isSameAs(roomy);
+    assertThat(text(inRoomy)).isEqualTo(expected).startsWith("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n");
+    assertThat(notInTight).isNotSameAs(tight);
+    assertThat(text(notInTight)).isEqualTo(expected);
   }
 
   @Test
@@ -90,7 +109,7 @@ class HeadRewriterTest {
     Lease lease = ((Decision.Forward) closing.decide("www", view(req))).lease();
     HttpHead h = head("HTTP/1.1 204\r\nConnection: keep-alive\r\nX-Kept: yes\r\n\r\n", false);
 
-    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, false);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, false, null);
 
     assertThat(text(out.bytes())).isEqualTo("HTTP/1.1 204 \r\nX-Kept: yes\r\nConnection: close\r\n\r\n");
     assertThat(out.close()).isTrue();
