@@ -53,8 +53,18 @@ final class HttpHead {
   String second;
   String third;
   int status;
-  /** The bytes of the whole head as they came, blank line included. */
+  /** The bytes of the whole head as they came, blank line included: its first {@link #length}. */
   byte[] bytes;
+  private void reset() {
+    first = second = third = null;
+    status = 0;
+    startLineEnd = 0;
+    fields = 0;
+    length = 0;
+    contentLength = -1;
+    chunked = otherEncoding = close = upgrade = expect = host = false;
+  }
+
   /** Where the start line's CRLF is. */
   int startLineEnd;
   /** How many fields there are. */
@@ -100,9 +110,17 @@ final class HttpHead {
 
   /** Parses a head of {@code length} bytes at the buffer's position, or returns null when it is malformed. */
   static HttpHead parse(ByteBuffer buf, int length, boolean request) {
-    byte[] b = new byte[length];
-    buf.get(buf.position(), b);
-    HttpHead h = new HttpHead();
+    return parse(buf, length, request, new HttpHead());
+  }
+
+  /**
+   * As above, into {@code h}, whose arrays are used again when big enough: for a connection that
+   * reads one head after another and keeps none of them past the next (a server connection's answers).
+   */
+  static HttpHead parse(ByteBuffer buf, int length, boolean request, HttpHead h) {
+    byte[] b = h.bytes != null && h.bytes.length >= length ? h.bytes : new byte[length];
+    buf.get(buf.position(), b, 0, length);
+    h.reset();
     h.bytes = b;
     h.length = length;
     int eol = lineEnd(b, 0, length);
@@ -117,8 +135,10 @@ final class HttpHead {
       }
     }
     // as many fields as lines (the blank one gives room to spare); no array grows
-    h.kinds = new byte[lines];
-    h.at = new int[4 * lines];
+    if (h.kinds == null || h.kinds.length < lines) {
+      h.kinds = new byte[lines];
+      h.at = new int[4 * lines];
+    }
     int i = eol + 2;
     while (i < length - 2) {
       int end = lineEnd(b, i, length);

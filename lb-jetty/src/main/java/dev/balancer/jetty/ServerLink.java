@@ -44,6 +44,8 @@ final class ServerLink extends AbstractConnection {
   private ByteBuffer buf;
   /** See {@link #OUT}: taken, given back and dropped with {@link #buf}. */
   private ByteBuffer out;
+  /** The answer's head, read again into the same arrays answer after answer (none is kept past its exchange). */
+  private final HttpHead answer = new HttpHead();
   /** The request's write, from {@link #out}, is not done: the answer's head goes elsewhere meanwhile. */
   private volatile boolean requestOut;
   private volatile DirectConnection owner;
@@ -267,7 +269,7 @@ final class ServerLink extends AbstractConnection {
    * a final one starts the copy to the client (false).
    */
   private boolean answerHead(DirectConnection client, int length) {
-    HttpHead h = HttpHead.parse(buf, length, false);
+    HttpHead h = HttpHead.parse(buf, length, false, answer);
     if (h == null || h.otherEncoding || h.status == 101) {
       fail(client, new IOException("invalid response head"), false);
       return false;

@@ -94,6 +94,28 @@ class HeadRewriterTest {
   }
 
   @Test
+  void anAnswerReadIntoTheHeadOfTheOneBeforeKeepsNothingOfIt() {
+    HttpHead reused = new HttpHead();
+    ByteBuffer first = ByteBuffer.wrap(("HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+        + "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Long: " + "y".repeat(300) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    ByteBuffer second = ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".getBytes(StandardCharsets.ISO_8859_1));
+
+    HttpHead h1 = HttpHead.parse(first, HttpHead.end(first, 0), false, reused);
+    assertThat(h1.chunked).isTrue();
+    HttpHead h2 = HttpHead.parse(second, HttpHead.end(second, 0), false, reused);
+
+    assertThat(h2).isSameAs(reused);
+    assertThat(h2.status).isEqualTo(200);
+    assertThat(h2.fields).isEqualTo(1);
+    assertThat(h2.contentLength).isEqualTo(3);
+    assertThat(h2.chunked).isFalse();
+    assertThat(h2.close).isFalse();
+    assertThat(h2.all("set-cookie")).isEmpty();
+    assertThat(h2.get("x-long")).isNull();
+    assertThat(h2.length).isEqualTo(second.limit() - 3);
+  }
+
+  @Test
   void anAnswerThatClosesSaysSoOnce() {
     Balancer closing = Balancer.create(ConfigLoader.parse("test.cfg", """
         defaults
