@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -14,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
@@ -79,6 +81,41 @@ final class DirectConnector extends ServerConnector {
       super(channel, selector, key, scheduler);
       this.lane = lane;
     }
+
+    @Override
+    public boolean flush(ByteBuffer... buffers) throws IOException {
+      return buffers.length == 1 ? flushOne(this, buffers[0]) : super.flush(buffers);
+    }
+  }
+
+  /** A server connection's end point. */
+  static final class ServerEndPoint extends SocketChannelEndPoint {
+    ServerEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler) {
+      super(channel, selector, key, scheduler);
+    }
+
+    @Override
+    public boolean flush(ByteBuffer... buffers) throws IOException {
+      return buffers.length == 1 ? flushOne(this, buffers[0]) : super.flush(buffers);
+    }
+  }
+
+  /**
+   * Jetty's flush, for one buffer: a plain write(). Jetty always gathers (writev), which costs the
+   * JDK a thread-local iovec per write even for one buffer, and the direct path writes one buffer
+   * nearly always.
+   */
+  private static boolean flushOne(SocketChannelEndPoint endPoint, ByteBuffer buffer) throws IOException {
+    int n;
+    try {
+      n = endPoint.getChannel().write(buffer);
+    } catch (IOException e) {
+      throw new EofException(e);
+    }
+    if (n > 0) {
+      endPoint.notIdle();
+    }
+    return !buffer.hasRemaining();
   }
 
   /** One selector: where its client connections' server connections are opened and pooled. */
@@ -223,8 +260,7 @@ final class DirectConnector extends ServerConnector {
         throws IOException {
       if (key.attachment() instanceof Dial) {
         // a server connection: not one of the listener's end points (a graceful stop does not wait for it)
-        SocketChannelEndPoint endPoint = new SocketChannelEndPoint((SocketChannel) channel, selector, key,
-            getScheduler());
+        SocketChannelEndPoint endPoint = new ServerEndPoint((SocketChannel) channel, selector, key, getScheduler());
         endPoint.setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
         return endPoint;
       }
