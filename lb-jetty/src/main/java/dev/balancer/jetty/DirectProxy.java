@@ -71,11 +71,12 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
 
   /**
    * A lane's read buffers for its client connections; all lanes together keep up to 1,024 free ones
-   * (16 MiB) between requests. Direct: the socket reads straight into them (a heap buffer costs the
-   * JDK a temporary direct one and a copy per read), and the parser copies a head out in one go.
+   * (16 MiB) between requests. Heap, though a direct one would save the JDK a copy per read: a
+   * connection that closes drops its buffer (a read may still be under way), and clients that close
+   * after each request would make that an allocateDirect per connection, freed only by a collection.
    */
   BufferCache clientBuffers() {
-    return new BufferCache(DirectConnection.BUFFER, true, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
+    return new BufferCache(DirectConnection.BUFFER, false, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
   }
 
   /** A lane's read buffers for its server connections (direct: only copied out); 256 kept in all. */

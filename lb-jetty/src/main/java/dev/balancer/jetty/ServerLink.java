@@ -46,7 +46,11 @@ final class ServerLink extends AbstractConnection {
   private ByteBuffer out;
   /** The answer's head, read again into the same arrays answer after answer (none is kept past its exchange). */
   private final HttpHead answer = new HttpHead();
-  /** The request's write, from {@link #out}, is not done: the answer's head goes elsewhere meanwhile. */
+  /**
+   * From the start of a send until its write is done (its callback ran), {@link #out} may hold the
+   * request: an answer's head read meanwhile (an early answer, or bytes a server sent unasked while
+   * the link was being claimed) goes into a buffer of its own.
+   */
   private volatile boolean requestOut;
   private volatile DirectConnection owner;
   private boolean used;
@@ -152,6 +156,7 @@ final class ServerLink extends AbstractConnection {
       out = lane.outBuffers.take();
     }
     ends.set(0);
+    requestOut = true;
     owner = client; // last: the read side acts on an owner only with the fields above set
     Callback sent = new Callback() {
       @Override
@@ -196,7 +201,6 @@ final class ServerLink extends AbstractConnection {
           out.put(body.duplicate());
         }
         out.flip();
-        requestOut = true;
         getEndPoint().write(sent, out);
       } else if (bodyLength == 0) {
         getEndPoint().write(sent, requestHead);
