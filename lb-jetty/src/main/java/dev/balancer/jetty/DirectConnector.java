@@ -73,49 +73,42 @@ final class DirectConnector extends ServerConnector {
     return endPoint;
   }
 
+  /**
+   * An end point of the direct path, client or server side: Jetty's, but one buffer is flushed with
+   * a plain write(). Jetty always gathers (writev), which costs the JDK a thread-local iovec per
+   * write even for one buffer, and the direct path writes one buffer nearly always.
+   */
+  static class DirectEndPoint extends SocketChannelEndPoint {
+    DirectEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler) {
+      super(channel, selector, key, scheduler);
+    }
+
+    @Override
+    public boolean flush(ByteBuffer... buffers) throws IOException {
+      if (buffers.length != 1) {
+        return super.flush(buffers);
+      }
+      int n;
+      try {
+        n = getChannel().write(buffers[0]);
+      } catch (IOException e) {
+        throw new EofException(e);
+      }
+      if (n > 0) {
+        notIdle();
+      }
+      return !buffers[0].hasRemaining();
+    }
+  }
+
   /** A client connection's end point, which knows the lane its server connections belong to. */
-  static final class LaneEndPoint extends SocketChannelEndPoint {
+  static final class LaneEndPoint extends DirectEndPoint {
     final Lane lane;
 
     LaneEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler, Lane lane) {
       super(channel, selector, key, scheduler);
       this.lane = lane;
     }
-
-    @Override
-    public boolean flush(ByteBuffer... buffers) throws IOException {
-      return buffers.length == 1 ? flushOne(this, buffers[0]) : super.flush(buffers);
-    }
-  }
-
-  /** A server connection's end point. */
-  static final class ServerEndPoint extends SocketChannelEndPoint {
-    ServerEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler) {
-      super(channel, selector, key, scheduler);
-    }
-
-    @Override
-    public boolean flush(ByteBuffer... buffers) throws IOException {
-      return buffers.length == 1 ? flushOne(this, buffers[0]) : super.flush(buffers);
-    }
-  }
-
-  /**
-   * Jetty's flush, for one buffer: a plain write(). Jetty always gathers (writev), which costs the
-   * JDK a thread-local iovec per write even for one buffer, and the direct path writes one buffer
-   * nearly always.
-   */
-  private static boolean flushOne(SocketChannelEndPoint endPoint, ByteBuffer buffer) throws IOException {
-    int n;
-    try {
-      n = endPoint.getChannel().write(buffer);
-    } catch (IOException e) {
-      throw new EofException(e);
-    }
-    if (n > 0) {
-      endPoint.notIdle();
-    }
-    return !buffer.hasRemaining();
   }
 
   /** One selector: where its client connections' server connections are opened and pooled. */
@@ -260,7 +253,7 @@ final class DirectConnector extends ServerConnector {
         throws IOException {
       if (key.attachment() instanceof Dial) {
         // a server connection: not one of the listener's end points (a graceful stop does not wait for it)
-        SocketChannelEndPoint endPoint = new ServerEndPoint((SocketChannel) channel, selector, key, getScheduler());
+        SocketChannelEndPoint endPoint = new DirectEndPoint((SocketChannel) channel, selector, key, getScheduler());
         endPoint.setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
         return endPoint;
       }

@@ -2,6 +2,8 @@ package dev.balancer.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.balancer.config.ConfigLoader;
+import dev.balancer.config.model.Config;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,7 +58,7 @@ class DirectProxyIT {
       connections.incrementAndGet();
       serve(s, answer);
     });
-    lb = BalancerServer.start(dev.balancer.config.ConfigLoader.parse("direct.cfg", """
+    lb = BalancerServer.start(ConfigLoader.parse("direct.cfg", """
         defaults
           mode http
           timeout connect 1s
@@ -206,8 +208,8 @@ class DirectProxyIT {
   }
 
   /** Two backends with the same server address and their own {@code timeout connect}: 300 ms and 60 s. */
-  private static dev.balancer.config.model.Config impatientAndPatient(int port) {
-    return dev.balancer.config.ConfigLoader.parse("direct.cfg", """
+  private static Config impatientAndPatient(int port) {
+    return ConfigLoader.parse("direct.cfg", """
         defaults
           mode http
           retries 0

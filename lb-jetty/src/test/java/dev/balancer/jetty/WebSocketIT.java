@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.balancer.config.ConfigLoader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -358,9 +359,7 @@ class WebSocketIT {
   void aClientGoneBeforeTheServerSwitchesLeavesNoTunnelBehind() throws Exception {
     startBalancer("");
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
-      c.getOutputStream().write(("GET /late HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
+      askToUpgrade(c, "/late");
       await().atMost(Duration.ofSeconds(5)).until(() -> handshakes.size() == 1);
       c.setSoLinger(true, 0); // a reset: the 101 cannot be written to it
     }
@@ -378,9 +377,7 @@ class WebSocketIT {
     startBalancer("");
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
       c.setSoTimeout(5_000);
-      c.getOutputStream().write(("GET /drain HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
+      askToUpgrade(c, "/drain");
       InputStream in = c.getInputStream();
       ByteArrayOutputStream head = new ByteArrayOutputStream();
       while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
@@ -404,9 +401,7 @@ class WebSocketIT {
     startBalancer("");
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), lb.port("www"))) {
       c.setSoTimeout(5_000);
-      c.getOutputStream().write(("GET /saidall HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
+      askToUpgrade(c, "/saidall");
       String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       assertThat(all).startsWith("HTTP/1.1 101").endsWith("\r\n\r\n\u0081\u0002hi");
       c.getOutputStream().write("four".getBytes(StandardCharsets.ISO_8859_1));
@@ -469,5 +464,12 @@ class WebSocketIT {
     ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(5)).until(() -> c.messages.contains("echo: still here"));
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+  }
+
+  /** Sends a WebSocket handshake for {@code path} over a plain socket. */
+  private static void askToUpgrade(Socket c, String path) throws IOException {
+    c.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1));
   }
 }
