@@ -307,6 +307,11 @@ public final class Balancer implements AutoCloseable {
     return stats.enabled() && req.target().startsWith(stats.uri());
   }
 
+  /** The clock and timer this balancer runs on (queue timeouts, retries' waits, slow start). */
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
   /** The configuration in force. */
   public Config config() {
     return current.get().config;
