@@ -25,17 +25,6 @@ import org.eclipse.jetty.server.Response;
  */
 final class AccessLog implements RequestLog {
 
-  static final String FRONTEND = AccessLog.class.getName() + ".frontend";
-  static final String BACKEND = AccessLog.class.getName() + ".backend";
-  static final String SERVER = AccessLog.class.getName() + ".server";
-  static final String DECIDED = AccessLog.class.getName() + ".decided";
-  static final String SENT = AccessLog.class.getName() + ".sent";
-  static final String BEGUN = AccessLog.class.getName() + ".begun";
-  static final String HEADERS = AccessLog.class.getName() + ".headers";
-  static final String TERMINATION = AccessLog.class.getName() + ".termination";
-  static final String COOKIE_FLAGS = AccessLog.class.getName() + ".cookieFlags";
-  static final String RETRIES = AccessLog.class.getName() + ".retries";
-
   private static final DateTimeFormatter DATE =
       DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
 
@@ -49,12 +38,14 @@ final class AccessLog implements RequestLog {
 
   @Override
   public void log(Request request, Response response) {
-    if (!(request.getAttribute(FRONTEND) instanceof String frontend)) {
+    if (!(request.getAttribute(BalancerServlet.EXCHANGE) instanceof dev.balancer.core.Exchange x)
+        || !x.frontendCounted()) {
       return;
     }
+    String frontend = x.frontend();
     // one look-up of the frontend's options per request: whether it logs, and in which format
     balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
-        .ifPresent(o -> sink.accept(line(request, response, frontend, o.logFormat().orElse(HTTPLOG))));
+        .ifPresent(o -> sink.accept(line(x, request, response, frontend, o.logFormat().orElse(HTTPLOG))));
   }
 
   private boolean logs(String frontend) {
@@ -86,20 +77,24 @@ final class AccessLog implements RequestLog {
   /** What one request's log line says, however it was proxied. */
   record Facts(java.net.SocketAddress client, long beginNanos, long headersNanos, String backend, String server,
       long decided, long sent, long begun, long answered, String termination, String cookieFlags, int retries,
-      String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {}
+      String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {
 
-  private String line(Request request, Response response, String frontend, String format) {
+    /** The facts of a request whose exchange is {@code x}, with what only the transport knows. */
+    static Facts of(dev.balancer.core.Exchange x, java.net.SocketAddress client, long beginNanos, long headersNanos,
+        String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {
+      return new Facts(client, beginNanos, headersNanos, x.backend(), x.serverName(), x.decidedNanos(), x.sentNanos(),
+          x.connectedNanos(), x.answeredNanos(), x.termination().code(), x.cookieFlags(), x.retries(), method,
+          pathQuery, path, query, version, status, bodyBytes);
+    }
+  }
+
+  private String line(dev.balancer.core.Exchange x, Request request, Response response, String frontend, String format) {
     var uri = request.getHttpURI();
-    return line(new Facts(request.getConnectionMetaData().getRemoteSocketAddress(), request.getBeginNanoTime(),
-        request.getHeadersNanoTime(), request.getAttribute(BACKEND) instanceof String b ? b : frontend,
-        request.getAttribute(SERVER) instanceof String s ? s : "<NOSRV>", nanos(request, DECIDED), nanos(request, SENT),
-        nanos(request, BEGUN), nanos(request, HEADERS),
-        request.getAttribute(TERMINATION) instanceof String t ? t : "--",
-        request.getAttribute(COOKIE_FLAGS) instanceof String c ? c : "--",
-        request.getAttribute(RETRIES) instanceof Integer n ? n : 0, request.getMethod(),
-        uri.getPathQuery() == null ? "/" : uri.getPathQuery(), uri.getPath() == null ? "/" : uri.getPath(),
-        uri.getQuery() == null ? "" : "?" + uri.getQuery(), request.getConnectionMetaData().getProtocol(),
-        request.getAttribute(TrafficStats.DROPPED) != null ? -1 : response.getStatus(),
+    // the status the client got, as Jetty wrote it (a local answer too); -1 for no answer at all
+    return line(Facts.of(x, request.getConnectionMetaData().getRemoteSocketAddress(), request.getBeginNanoTime(),
+        request.getHeadersNanoTime(), request.getMethod(), uri.getPathQuery() == null ? "/" : uri.getPathQuery(),
+        uri.getPath() == null ? "/" : uri.getPath(), uri.getQuery() == null ? "" : "?" + uri.getQuery(),
+        request.getConnectionMetaData().getProtocol(), x.dropped() ? -1 : response.getStatus(),
         Response.getContentBytesWritten(response)), frontend, format);
   }
 
@@ -212,9 +207,7 @@ final class AccessLog implements RequestLog {
     return b.toString();
   }
 
-  private static long nanos(Request request, String attribute) {
-    return request.getAttribute(attribute) instanceof Long l ? l : -1;
-  }
+
 
   private static String ms(long from, long to) {
     if (to < from) {

@@ -3,9 +3,12 @@ package dev.balancer.jetty;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
+import dev.balancer.core.Exchange;
+import dev.balancer.core.Failure;
 import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
 import dev.balancer.core.Outcome;
+import dev.balancer.core.Termination;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletException;
@@ -19,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -53,9 +55,13 @@ import org.eclipse.jetty.http.HttpHeader;
 public class BalancerServlet extends AsyncProxyServlet {
   private static final long serialVersionUID = 1L;
 
-  private static final String LEASE = BalancerServlet.class.getName() + ".lease";
+  /** The request's {@link Exchange}: its decision, server, retries, termination and log facts. */
+  static final String EXCHANGE = BalancerServlet.class.getName() + ".exchange";
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
-  private static final String ATTEMPTS = BalancerServlet.class.getName() + ".attempts";
+  /** Set once a request went again on a new connection after its pooled one was found closed. */
+  private static final String STALE = BalancerServlet.class.getName() + ".stale";
+  /** Set while a request goes out on a pooled connection (one that carried an answer before). */
+  private static final String REUSED = BalancerServlet.class.getName() + ".reused";
   private static final String DECISION = BalancerServlet.class.getName() + ".decision";
   private static final String BODY = BalancerServlet.class.getName() + ".body";
   private static final String UNSENT = BalancerServlet.class.getName() + ".unsent";
@@ -66,16 +72,14 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BalancerServlet.class);
 
   private final transient Balancer balancer;
-  private final transient Function<HttpServletRequest, CompletableFuture<Decision>> router;
-  private final transient Function<HttpServletRequest, String> frontendOf;
+  /** Begins a request's exchange: on its frontend's rules, or on a backend the servlet names. */
+  private final transient Function<HttpServletRequest, Exchange> begin;
   private final transient dev.balancer.jetty.stats.StatsService stats;
   private final transient dev.balancer.jetty.metrics.BalancerMetrics metrics;
 
-  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, CompletableFuture<Decision>> router,
-      Function<HttpServletRequest, String> frontendOf) {
+  private BalancerServlet(Balancer balancer, Function<HttpServletRequest, Exchange> begin) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
-    this.router = router;
-    this.frontendOf = frontendOf;
+    this.begin = begin;
     this.stats = new dev.balancer.jetty.stats.StatsService(balancer);
     this.metrics = new dev.balancer.jetty.metrics.BalancerMetrics(balancer);
   }
@@ -95,14 +99,10 @@ public class BalancerServlet extends AsyncProxyServlet {
    * log names them as HAProxy does, {@code <STATS>} and {@code <PROMEX>}.
    */
   private void serve(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Decision.Serve s) throws IOException {
-    clientRequest.setAttribute(AccessLog.DECIDED, System.nanoTime());
-    clientRequest.setAttribute(AccessLog.BACKEND, s.proxy());
-    clientRequest.setAttribute(AccessLog.TERMINATION, "LR");
+    exchangeOf(clientRequest).decided(s);
     if (s.service().equals("stats")) {
-      clientRequest.setAttribute(AccessLog.SERVER, "<STATS>");
       stats.serve(s.proxy(), clientRequest, proxyResponse);
     } else {
-      clientRequest.setAttribute(AccessLog.SERVER, "<PROMEX>");
       proxyResponse.setStatus(200);
       proxyResponse.setHeader("cache-control", "no-cache");
       proxyResponse.setContentType("text/plain; version=0.0.4; charset=utf-8");
@@ -115,25 +115,38 @@ public class BalancerServlet extends AsyncProxyServlet {
    * connector that accepted it. {@link BalancerServer} names its connectors after frontends.
    */
   public static BalancerServlet byConnector(Balancer balancer) {
-    return new BalancerServlet(balancer, r -> balancer.decideAsync(connectorName(r), new ServletRequestView(r)),
-        BalancerServlet::connectorName);
+    return new BalancerServlet(balancer, r -> new Exchange(balancer).begin(connectorName(r), new ServletRequestView(r)));
   }
 
   /** A servlet that sends every request through the named frontend's rules. */
   public static BalancerServlet forFrontend(Balancer balancer, String frontend) {
     Objects.requireNonNull(frontend, "frontend");
-    return new BalancerServlet(balancer, r -> balancer.decideAsync(frontend, new ServletRequestView(r)), r -> frontend);
+    return new BalancerServlet(balancer, r -> new Exchange(balancer).begin(frontend, new ServletRequestView(r)));
   }
 
   /** A servlet that balances every request over the named backend's servers. */
   public static BalancerServlet forBackend(Balancer balancer, String backend) {
     Objects.requireNonNull(backend, "backend");
-    return new BalancerServlet(balancer, r -> balancer.decideForBackendAsync(backend, new ServletRequestView(r)), r -> null);
+    return new BalancerServlet(balancer, r -> new Exchange(balancer).beginForBackend(backend, new ServletRequestView(r)));
   }
 
   /** The balancer this servlet asks. */
   public Balancer balancer() {
     return balancer;
+  }
+
+  /** The request's exchange, begun on its first visit. */
+  private Exchange exchangeOf(HttpServletRequest clientRequest) {
+    if (clientRequest.getAttribute(EXCHANGE) instanceof Exchange x) {
+      return x;
+    }
+    Exchange x = begin.apply(clientRequest);
+    clientRequest.setAttribute(EXCHANGE, x);
+    return x;
+  }
+
+  private static Lease leaseOf(HttpServletRequest clientRequest) {
+    return clientRequest.getAttribute(EXCHANGE) instanceof Exchange x ? x.lease() : null;
   }
 
   private static String connectorName(HttpServletRequest request) {
@@ -227,22 +240,15 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse proxyResponse)
       throws ServletException, IOException {
-    if (clientRequest.getAttribute(AccessLog.FRONTEND) == null) {
-      String frontend = frontendOf.apply(clientRequest);
-      if (frontend != null) {
-        clientRequest.setAttribute(AccessLog.FRONTEND, frontend);
-        balancer.frontendStats(frontend).begin();
-        clientRequest.setAttribute(TrafficStats.FRONTEND_COUNTED, frontend);
-      }
-    }
+    Exchange x = exchangeOf(clientRequest);
     if ("CONNECT".equals(clientRequest.getMethod())) {
       // a proxy for the configured servers only: no tunnel to wherever the client names
       proxyResponse.setHeader("connection", "close");
-      answer(clientRequest, proxyResponse, Decision.Respond.errorPage(405));
+      answer(clientRequest, proxyResponse, x.refuse(405, Termination.NONE));
       return;
     }
     if (clientRequest.getAttribute(DECISION) == null) {
-      CompletableFuture<Decision> decision = router.apply(clientRequest);
+      CompletableFuture<Decision> decision = x.decide();
       if (!decision.isDone()) {
         // every server is at its maxconn (or a tarpit holds the request): wait without holding a
         // thread; the request comes back here with its decision
@@ -263,7 +269,7 @@ public class BalancerServlet extends AsyncProxyServlet {
     try {
       super.service(clientRequest, proxyResponse);
     } finally {
-      Lease lease = (Lease) clientRequest.getAttribute(LEASE);
+      Lease lease = leaseOf(clientRequest);
       if (lease != null) {
         if (clientRequest.isAsyncStarted()) {
           // a safety net: the exchange's own callbacks release first in all but odd failure paths
@@ -294,6 +300,7 @@ public class BalancerServlet extends AsyncProxyServlet {
       @Override
       public void onError(AsyncEvent event) {
         // the client went away while queued: leave the queue
+        exchangeOf(clientRequest).clientLeftQueue();
         decision.cancel(false);
       }
 
@@ -328,12 +335,9 @@ public class BalancerServlet extends AsyncProxyServlet {
   protected String rewriteTarget(HttpServletRequest clientRequest) {
     Decision decision = (Decision) clientRequest.getAttribute(DECISION);
     clientRequest.removeAttribute(DECISION);
-    if (decision == null) {
-      decision = router.apply(clientRequest).join();
-    }
-    logDecision(clientRequest, decision);
+    Exchange x = exchangeOf(clientRequest);
+    decision = x.decided(decision != null ? decision : x.decide().join());
     if (decision instanceof Decision.Forward forward) {
-      clientRequest.setAttribute(LEASE, forward.lease());
       return target(clientRequest, forward.lease().server());
     }
     clientRequest.setAttribute(REFUSAL, decision);
@@ -348,15 +352,16 @@ public class BalancerServlet extends AsyncProxyServlet {
     // decided in service(), after waiting in the queue if it had to
     Decision decision = (Decision) clientRequest.getAttribute(DECISION);
     clientRequest.removeAttribute(DECISION);
-    logDecision(clientRequest, decision);
+    Exchange x = exchangeOf(clientRequest);
     if (decision instanceof Decision.Serve s) {
       try {
         serve(clientRequest, proxyResponse, s);
       } catch (IOException e) {
-        clientRequest.setAttribute(AccessLog.TERMINATION, "CD");
+        x.clientGone(false);
       }
       return;
     }
+    decision = x.decided(decision);
     if (!(decision instanceof Decision.Forward forward)) {
       answer(clientRequest, proxyResponse, (Decision.Respond) decision);
       return;
@@ -371,34 +376,15 @@ public class BalancerServlet extends AsyncProxyServlet {
       lease.report(Outcome.RESPONSE, proxyResponse.getStatus());
     } catch (IOException | RuntimeException e) {
       lease.report(Outcome.CONNECTION_ERROR, 0);
-      clientRequest.setAttribute(AccessLog.TERMINATION, "SC");
+      Decision.Respond page = x.refuse(503, Termination.SERVER_CONNECT);
       if (!proxyResponse.isCommitted()) {
         proxyResponse.reset();
-        answer(clientRequest, proxyResponse, Decision.Respond.NO_SERVER);
+        answer(clientRequest, proxyResponse, page);
       }
     } finally {
       if (clientRequest.getAttribute(org.eclipse.jetty.server.HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) == null) {
         lease.release(); // else the tunnel holds it until it closes
       }
-    }
-  }
-
-  /** What the access log says of a decision: where the request went, or how it ended. */
-  private void logDecision(HttpServletRequest clientRequest, Decision decision) {
-    clientRequest.setAttribute(AccessLog.DECIDED, System.nanoTime());
-    if (decision instanceof Decision.Forward forward) {
-      BackendServer server = forward.lease().server();
-      clientRequest.setAttribute(AccessLog.BACKEND, server.backend());
-      clientRequest.setAttribute(AccessLog.SERVER, server.name());
-      clientRequest.setAttribute(TrafficStats.SERVER, server);
-      if (clientRequest.getAttribute(TrafficStats.BACKEND_COUNTED) == null) {
-        balancer.backendStats(server.backend()).begin();
-        clientRequest.setAttribute(TrafficStats.BACKEND_COUNTED, server.backend());
-      }
-    } else if (decision instanceof Decision.Respond answer) {
-      // no server could take it, the queue timed out, a rule denied it, a rule answered it
-      clientRequest.setAttribute(AccessLog.TERMINATION, answer == Decision.Respond.NO_SERVER ? "SC"
-          : answer == Decision.Respond.QUEUE_TIMEOUT ? "sQ" : answer.errorPage() ? "PR" : "LR");
     }
   }
 
@@ -531,7 +517,9 @@ public class BalancerServlet extends AsyncProxyServlet {
       // HAProxy forwards Host as the client sent it
       proxyRequest.headers(h -> h.put(HttpHeader.HOST, host));
     }
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && !lease.requestHeaderEdits().isEmpty()) {
+    Lease leased = leaseOf(clientRequest);
+    if (leased != null && !leased.requestHeaderEdits().isEmpty()) {
+      Lease lease = leased;
       // http-request set-header|add-header|del-header and option forwardfor, in order
       proxyRequest.headers(h -> {
         for (HeaderEdit e : lease.requestHeaderEdits()) {
@@ -543,7 +531,8 @@ public class BalancerServlet extends AsyncProxyServlet {
         }
       });
     }
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease && lease.hasCookiePersistence()) {
+    if (leased != null && leased.hasCookiePersistence()) {
+      Lease lease = leased;
       proxyRequest.headers(h -> {
         // the raw values: getValuesList would parse them as lists and respace them
         List<String> cookies = h.getFields(HttpHeader.COOKIE).stream().map(HttpField::getValue).toList();
@@ -561,12 +550,8 @@ public class BalancerServlet extends AsyncProxyServlet {
   }
 
   /** Hop-by-hop headers: they describe one connection, never forwarded (RFC 9110 §7.6.1). */
-  private static final Set<HttpHeader> HOP_BY_HOP_HEADERS = java.util.EnumSet.of(HttpHeader.CONNECTION,
-      HttpHeader.KEEP_ALIVE, HttpHeader.PROXY_CONNECTION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_AUTHORIZATION,
-      HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.TRANSFER_ENCODING, HttpHeader.UPGRADE);
-  /** The same by name, for a field Jetty did not recognise and for Connection's tokens. */
-  private static final Set<String> HOP_BY_HOP = HOP_BY_HOP_HEADERS.stream().map(HttpHeader::lowerCaseName)
-      .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  private static final Set<HttpHeader> HOP_BY_HOP_HEADERS = HopByHop.NAMES.stream().map(HttpHeader.CACHE::get)
+      .filter(Objects::nonNull).collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(HttpHeader.class)));
 
   /**
    * Copies the server's response headers byte for byte, as HAProxy does. (Jetty's own copy re-joins
@@ -581,19 +566,19 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse) {
-    clientRequest.setAttribute(AccessLog.HEADERS, System.nanoTime());
+    int status = serverResponse.getStatus();
+    exchangeOf(clientRequest).answered(status);
     HttpFields headers = serverResponse.getHeaders();
+    // an answer that ends when the server closes: the client's connection ends after it, as
+    // HAProxy ends it (with 'connection: close')
+    boolean untilClose = !headers.contains(HttpHeader.CONTENT_LENGTH) && !headers.contains(HttpHeader.TRANSFER_ENCODING)
+        && status >= 200 && status != 204 && status != 304 && !"HEAD".equals(clientRequest.getMethod());
     // headers the server's Connection names (beyond keep-alive, close: hop-by-hop anyway); usually none
-    List<String> connectionTokens = new java.util.ArrayList<>(0);
+    Set<String> connectionTokens = null;
     for (HttpField f : headers.getFields(HttpHeader.CONNECTION)) {
-      for (String t : f.getValue().split(",")) {
-        String token = t.trim().toLowerCase(java.util.Locale.ROOT);
-        if (!token.isEmpty() && !HOP_BY_HOP.contains(token)) {
-          connectionTokens.add(token);
-        }
-      }
+      connectionTokens = HopByHop.connectionTokens(f.getValue(), connectionTokens);
     }
-    Lease leased = clientRequest.getAttribute(LEASE) instanceof Lease l ? l : null;
+    Lease leased = leaseOf(clientRequest);
     Lease lease = leased != null && leased.hasCookiePersistence() ? leased : null;
     HttpFields.Mutable out = org.eclipse.jetty.ee10.servlet.ServletContextResponse
         .getServletContextResponse(proxyResponse).getHeaders();
@@ -603,10 +588,10 @@ public class BalancerServlet extends AsyncProxyServlet {
     for (HttpField f : headers) {
       HttpHeader known = f.getHeader();
       if (known != null ? HOP_BY_HOP_HEADERS.contains(known) || lease != null && known == HttpHeader.SET_COOKIE
-          : HOP_BY_HOP.contains(f.getLowerCaseName())) {
+          : HopByHop.NAMES.contains(f.getLowerCaseName())) {
         continue;
       }
-      if (connectionTokens.contains(f.getLowerCaseName())) {
+      if (connectionTokens != null && connectionTokens.contains(f.getLowerCaseName())) {
         continue;
       }
       if (known == HttpHeader.CONTENT_LENGTH) {
@@ -617,10 +602,12 @@ public class BalancerServlet extends AsyncProxyServlet {
         out.add(f);
       }
     }
+    if (untilClose) {
+      proxyResponse.setHeader("connection", "close");
+    }
     if (lease != null) {
       List<String> fromServer = headers.getFields(HttpHeader.SET_COOKIE).stream().map(HttpField::getValue).toList();
       List<String> toClient = lease.responseCookies(fromServer);
-      clientRequest.setAttribute(AccessLog.COOKIE_FLAGS, lease.cookieLogFlags());
       toClient.forEach(c -> proxyResponse.addHeader("set-cookie", c));
       boolean cacheable = headers.contains(HttpHeader.LAST_MODIFIED) || headers.contains(HttpHeader.ETAG)
           || headers.contains(HttpHeader.EXPIRES) || String.valueOf(headers.get(HttpHeader.CACHE_CONTROL)).contains("max-age");
@@ -648,74 +635,98 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   @Override
   protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest) {
-    Lease lease = (Lease) clientRequest.getAttribute(LEASE);
+    Exchange x = exchangeOf(clientRequest);
+    Lease lease = x.lease();
     if (lease != null) {
       lease.server().timeouts().server()
           .ifPresent(t -> proxyRequest.idleTimeout(t.toMillis(), TimeUnit.MILLISECONDS));
       lease.server().timeouts().connect().ifPresent(t -> proxyRequest.tag(new ConnectTimeout(t.toMillis())));
       // on-marked-down shutdown-sessions: the balancer may cut this request short
-      lease.onAbort(() -> proxyRequest.abort(new java.io.IOException("server marked down")));
+      lease.onAbort(() -> proxyRequest.abort(new ServerMarkedDown()));
     }
-    clientRequest.setAttribute(AccessLog.SENT, System.nanoTime());
-    proxyRequest.onRequestBegin(r -> clientRequest.setAttribute(AccessLog.BEGUN, System.nanoTime()));
+    x.sending();
+    proxyRequest.onRequestBegin(r -> {
+      x.connected();
+      // a connection that brought an answer before: a pooled one, which the server may have closed
+      boolean reused = r.getConnection() instanceof org.eclipse.jetty.io.Connection c && c.getBytesIn() > 0;
+      clientRequest.setAttribute(REUSED, reused ? Boolean.TRUE : null);
+    });
     super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
   }
 
   @Override
   protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
-      lease.report(Outcome.RESPONSE, serverResponse.getStatus());
-    }
-    release(clientRequest);
+    exchangeOf(clientRequest).responseDone();
     super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
   }
 
+  /**
+   * The exchange failed: the client's fault ends it (never counted against the server); a server's
+   * failure goes to the {@link Exchange}, which answers whether to send again, answer with a page
+   * or cut the connection.
+   */
   @Override
-  protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
-    Outcome outcome = outcome(failure, serverResponse);
-    BackendServer failed = null;
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
-      lease.report(outcome, serverResponse == null ? 0 : serverResponse.getStatus());
-      failed = lease.server();
-      var backendStats = balancer.backendStats(failed.backend());
-      if (outcome == Outcome.CONNECTION_ERROR && connectFailure(failure)) {
-        failed.stats().connectionError();
-        backendStats.connectionError();
-      } else if (!clientGone(failure)) {
-        failed.stats().responseError();
-        backendStats.responseError();
-      }
-    }
-    Lease failedLease = (Lease) clientRequest.getAttribute(LEASE);
-    release(clientRequest);
-    if (failed != null && retry(clientRequest, proxyResponse, serverResponse, outcome, failedLease, failure)) {
+  protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+      Response serverResponse, Throwable failure) {
+    Exchange x = exchangeOf(clientRequest);
+    if (clientGone(failure)) {
+      x.clientGone(false);
+      super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
       return;
     }
-    giveUp(clientRequest, proxyResponse, serverResponse, failure, outcome);
+    Failure f = failure(clientRequest, failure);
+    Lease lease = x.lease();
+    if (f.stage() == Failure.Stage.NO_ANSWER && !f.timeout() && f.replayable() && lease != null && !lease.isReleased()
+        && !proxyResponse.isCommitted() && clientRequest.getAttribute(REUSED) != null
+        && clientRequest.getAttribute(STALE) == null && !markedDown(failure)) {
+      // a pooled connection the server had closed: sent again once on a new one, as HAProxy does,
+      // and not counted against the server (the direct path does the same)
+      clientRequest.setAttribute(STALE, Boolean.TRUE);
+      send(clientRequest, proxyResponse, (byte[]) clientRequest.getAttribute(BODY), lease);
+      return;
+    }
+    x.failed(f).whenComplete((next, error) -> {
+      if (error != null) {
+        LOG.warn("a failed request: {}", error.toString());
+      }
+      carryOut(clientRequest, proxyResponse, serverResponse, failure, next != null ? next : new Exchange.Next.Cut());
+    });
   }
 
-  /** The end of a request no server could take: the termination state for the log, then the error. */
-  private void giveUp(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
-      Throwable failure, Outcome outcome) {
-    clientRequest.setAttribute(AccessLog.TERMINATION, outcome == Outcome.TIMEOUT ? "sH"
-        : connectFailure(failure) ? "SC" : proxyResponse.isCommitted() ? "SD" : "SH");
-    fail(clientRequest, proxyResponse, serverResponse, failure, outcome);
+  /** What the client library's failure was, in the exchange's terms. */
+  private Failure failure(HttpServletRequest clientRequest, Throwable failure) {
+    boolean timeout = timeout(failure);
+    // a body can be sent again only if we kept it, and only if the server cannot have taken the
+    // request: refused, or it failed while going out (a closed pooled connection)
+    boolean replayable = !hasContent(clientRequest)
+        || clientRequest.getAttribute(BODY) != null && Boolean.TRUE.equals(clientRequest.getAttribute(UNSENT));
+    if (connectFailure(failure)) {
+      return Failure.connect(timeout, replayable);
+    }
+    if (invalidAnswer(failure)) {
+      return Failure.invalidAnswer();
+    }
+    return Failure.noAnswer(timeout, replayable);
   }
 
-  /**
-   * The answer to a request that could not be served, as HAProxy gives it: 503 when no server could
-   * be reached (after the retries), 504 when the server did not answer in time, 502 when its answer
-   * was cut or invalid; an {@code errorfile} replaces the page. Once the answer has begun, the
-   * connection is cut instead.
-   */
-  private void fail(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
-      Throwable failure, Outcome outcome) {
+  /** Does what the exchange answered: send again, answer with its page, or cut the connection. */
+  private void carryOut(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
+      Throwable failure, Exchange.Next next) {
+    if (next instanceof Exchange.Next.Resend again) {
+      try {
+        send(clientRequest, proxyResponse, (byte[]) clientRequest.getAttribute(BODY), again.lease());
+        return;
+      } catch (RuntimeException e) {
+        LOG.warn("sending a request again", e);
+        again.lease().release(); // its slot is not lost
+        next = new Exchange.Next.Answer(exchangeOf(clientRequest).refuse(503, Termination.SERVER_CONNECT));
+      }
+    }
     if (!proxyResponse.isCommitted()) {
-      int status = outcome == Outcome.CONNECTION_ERROR && connectFailure(failure) ? 503
-          : outcome == Outcome.TIMEOUT ? 504 : 502;
       // nothing of the failed server's answer (its headers included) goes with the error page
       proxyResponse.reset();
-      answer(clientRequest, proxyResponse, Decision.Respond.errorPage(status));
+      respond(proxyResponse, next instanceof Exchange.Next.Answer page ? page.page()
+          : balancer.errorPage(exchangeOf(clientRequest).frontend(), exchangeOf(clientRequest).routedBackend(), 502));
       if (clientRequest.isAsyncStarted()) {
         clientRequest.getAsyncContext().complete();
       }
@@ -724,16 +735,11 @@ public class BalancerServlet extends AsyncProxyServlet {
     super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
   }
 
-  /** A local answer; an error page becomes the backend's or frontend's {@code errorfile} when there is one. */
+  /** A local answer, as the exchange resolved it (its {@code errorfile}), or a drop. */
   private void answer(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Decision.Respond answer) {
     if (answer.drop()) {
       drop(clientRequest, answer == Decision.Respond.SILENT_DROP);
       return;
-    }
-    if (answer.errorPage()) {
-      String frontend = clientRequest.getAttribute(AccessLog.FRONTEND) instanceof String f ? f : null;
-      String backend = clientRequest.getAttribute(AccessLog.BACKEND) instanceof String b ? b : null;
-      answer = balancer.errorPage(frontend, backend, answer.status());
     }
     respond(proxyResponse, answer);
   }
@@ -743,8 +749,6 @@ public class BalancerServlet extends AsyncProxyServlet {
    * {@code silent-drop}: reset (SO_LINGER 0), so that nothing lingers on our side either.
    */
   private static void drop(HttpServletRequest clientRequest, boolean reset) {
-    clientRequest.setAttribute(AccessLog.TERMINATION, "PR");
-    clientRequest.setAttribute(TrafficStats.DROPPED, Boolean.TRUE);
     org.eclipse.jetty.io.EndPoint endPoint = ServletContextRequest.getServletContextRequest(clientRequest)
         .getConnectionMetaData().getConnection().getEndPoint();
     if (reset && endPoint.getTransport() instanceof java.nio.channels.SocketChannel channel) {
@@ -770,114 +774,52 @@ public class BalancerServlet extends AsyncProxyServlet {
     return false;
   }
 
-  /**
-   * Retries a request that failed before any byte of an answer came back and before anything was
-   * committed to the client: a refused or reset connection, a pooled keep-alive connection the
-   * server had closed. A request with a body is retried only when the body was kept (small, known
-   * length) and the request failed on its way out, so the server cannot have processed it. Up to the
-   * backend's {@code retries} (HAProxy's default 3).
-   *
-   * <p>A request its cookie sent to its server follows HAProxy: it tries that server again after
-   * min({@code timeout connect}, 1 s), and goes elsewhere only on the retries {@code option
-   * redispatch [N]} allows (the last one by default; every N-th; never with 0 or without the
-   * option). Any other request is retried at once on the server the balancer chooses next, another
-   * one when it can: beyond HAProxy, which retries the same server, since it breaks no persistence.
-   */
-  private boolean retry(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
-      Outcome outcome, Lease failedLease, Throwable failure) {
-    if (outcome != Outcome.CONNECTION_ERROR || proxyResponse.isCommitted()
-        || serverResponse != null && serverResponse.getStatus() > 0) {
-      return false;
-    }
-    byte[] body = (byte[]) clientRequest.getAttribute(BODY);
-    if (hasContent(clientRequest)) {
-      // a body can be sent again only if we kept it, and only if the server cannot have taken the
-      // request: refused, or the request failed while going out (a closed pooled connection)
-      boolean unsent = Boolean.TRUE.equals(clientRequest.getAttribute(UNSENT));
-      if (body == null || !unsent) {
-        return false;
+  private static boolean timeout(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.util.concurrent.TimeoutException || t instanceof java.net.SocketTimeoutException) {
+        return true;
       }
     }
-    BackendServer failed = failedLease.server();
-    int attempts = clientRequest.getAttribute(ATTEMPTS) instanceof Integer n ? n : 0;
-    var backend = balancer.config().backend(failed.backend());
-    int retries = backend.map(b -> b.retries()).orElse(3);
-    if (attempts >= retries) {
-      return false;
-    }
-    int attempt = attempts + 1;
-    clientRequest.setAttribute(ATTEMPTS, attempt);
-    clientRequest.setAttribute(AccessLog.RETRIES, attempt);
-    failed.stats().retry();
-    balancer.backendStats(failed.backend()).retry();
-    Runnable giveUp = () -> giveUp(clientRequest, proxyResponse, serverResponse, failure, outcome);
-    if (!failedLease.isPersistent()) {
-      resend(clientRequest, proxyResponse, failed, body, giveUp, 0);
-      return true;
-    }
-    Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
-    boolean move = redispatch.isPresent()
-        && (redispatch.get() < 0 ? attempt == retries : redispatch.get() > 0 && attempt % redispatch.get() == 0);
-    if (move) {
-      clientRequest.setAttribute(ServletRequestView.IGNORE_PERSISTENCE, Boolean.TRUE);
-      resend(clientRequest, proxyResponse, failed, body, giveUp, 0);
-      return true;
-    }
-    Duration connect = backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1));
-    long wait = Math.min(connect.toMillis(), 1000);
-    getHttpClient().getScheduler().schedule(() -> resend(clientRequest, proxyResponse, null, body, giveUp, 0), wait,
-        TimeUnit.MILLISECONDS);
-    return true;
+    return false;
   }
 
-  /**
-   * Sends the request again, to another server than {@code avoid} when there is one, or runs {@code
-   * giveUp} when no server takes it. A decision that has to wait (every server at its maxconn: the
-   * freed slot may have gone to a queued request) is waited for without a thread: this runs on
-   * the client's or the scheduler's threads, which must never block.
-   */
-  private void resend(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid,
-      byte[] body, Runnable giveUp, int tries) {
-    clientRequest.removeAttribute(UNSENT);
-    router.apply(clientRequest).whenComplete((d, x) -> {
-      if (x != null) {
-        LOG.warn("a retry: the balancer's decision failed: {}", x.toString());
+  /** Whether the server's answer was not valid HTTP (Jetty's parser refused it). */
+  private static boolean invalidAnswer(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof org.eclipse.jetty.http.BadMessageException) {
+        return true;
       }
-      if (!(d instanceof Decision.Forward f)) {
-        giveUp.run();
-      } else if (avoid != null && f.lease().server() == avoid && tries < 3) {
-        // redispatch: prefer another server while one is available
-        f.lease().release();
-        resend(clientRequest, proxyResponse, avoid, body, giveUp, tries + 1);
-      } else {
-        try {
-          send(clientRequest, proxyResponse, avoid, body, f.lease());
-        } catch (RuntimeException e) {
-          LOG.warn("sending a request again", e);
-          f.lease().release(); // its slot is not lost
-          giveUp.run();
-        }
-      }
-    });
+    }
+    return false;
   }
 
-  private void send(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, BackendServer avoid, byte[] body,
-      Lease next) {
-    if (avoid != null && next.server() != avoid) {
-      // HAProxy's wredis: counted on the server the request left
-      avoid.stats().redispatch();
-      balancer.backendStats(avoid.backend()).redispatch();
-    }
-    clientRequest.setAttribute(TrafficStats.SERVER, next.server());
-    clientRequest.setAttribute(AccessLog.SERVER, next.server().name());
-    clientRequest.setAttribute(LEASE, next);
+  private void send(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, byte[] body, Lease next) {
     Request proxyRequest = newProxyRequest(clientRequest, target(clientRequest, next.server()));
     copyRequestHeaders(clientRequest, proxyRequest);
     addProxyHeaders(clientRequest, proxyRequest);
     if (body != null) {
       proxyRequest.body(new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body));
     }
+    clientRequest.removeAttribute(UNSENT);
     sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+  }
+
+  /** {@code on-marked-down shutdown-sessions} cut the request: never sent again to that server. */
+  private static final class ServerMarkedDown extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ServerMarkedDown() {
+      super("server marked down");
+    }
+  }
+
+  private static boolean markedDown(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ServerMarkedDown) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the exchange failed because the client went away (not the server's fault). */
@@ -888,26 +830,6 @@ public class BalancerServlet extends AsyncProxyServlet {
       }
     }
     return false;
-  }
-
-  /** How a failed exchange counts for passive health checks ({@code observe}). */
-  static Outcome outcome(Throwable failure, Response serverResponse) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof java.util.concurrent.TimeoutException) {
-        return Outcome.TIMEOUT;
-      }
-      if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
-          || t instanceof java.net.SocketException) {
-        return Outcome.CONNECTION_ERROR;
-      }
-    }
-    return serverResponse == null || serverResponse.getStatus() == 0 ? Outcome.CONNECTION_ERROR : Outcome.INVALID_RESPONSE;
-  }
-
-  private static void release(HttpServletRequest clientRequest) {
-    if (clientRequest.getAttribute(LEASE) instanceof Lease lease) {
-      lease.release();
-    }
   }
 
   private record ReleaseOnEnd(Lease lease) implements AsyncListener {

@@ -1,10 +1,11 @@
 package dev.balancer.jetty;
 
-import dev.balancer.config.model.Backend;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
+import dev.balancer.core.Exchange;
+import dev.balancer.core.Failure;
 import dev.balancer.core.Lease;
-import dev.balancer.core.Outcome;
+import dev.balancer.core.Termination;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -53,35 +54,23 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private long messages;
   private long lastActivityNanos = System.nanoTime();
 
-  // the exchange under way
+  // the exchange under way: what lb-core keeps of it (decision, retries, termination, counters), and its bytes
+  private final Exchange exchange;
   private HttpHead request;
   private int requestLength;
   private long beginNanos;
   private long headersNanos;
-  private long decidedNanos = -1;
-  private long sentNanos = -1;
-  private long begunNanos = -1;
-  private long answeredNanos = -1;
   private String frontend;
-  private String frontendCounted;
-  private String backendCounted;
-  private String routed;
-  private Lease lease;
-  private BackendServer server;
   private ServerLink link;
   private ByteBuffer forwardHead;
-  private int status;
   private long bodyBytes;
   private long headBytesOut;
-  private String termination = "--";
-  private String cookieFlags = "--";
-  private int retries;
+  /** The client did not read the answer within {@code timeout client} (HAProxy's cD). */
+  private boolean clientTimedOut;
   private boolean retriedStale;
-  private boolean ignorePersistence;
   private boolean closeAfter;
   /** The server was told {@code connection: close}: its connection is not kept. */
   private boolean serverClose;
-  private boolean dropped;
   private boolean unsent;
   private volatile boolean aborted;
   /** The exchange under way was counted, logged and released: once only. */
@@ -112,6 +101,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     this.connector = connector;
     this.fallback = fallback;
     this.timeouts = timeouts;
+    this.exchange = new Exchange(proxy.balancer);
   }
 
   Connector connector() {
@@ -141,8 +131,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       if (l != null) {
         l.close();
       }
-      if ("--".equals(termination)) {
-        termination = "CD";
+      if (exchange.termination() == Termination.NONE) {
+        exchange.clientGone(clientTimedOut);
       }
       finish();
     }
@@ -203,7 +193,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
         stalledSinceNanos = now - timeouts.shortest() * 1_000_000;
       }
       if ((now - stalledSinceNanos) / 1_000_000 >= timeouts.client()) {
-        termination = "cD";
+        clientTimedOut = true;
         return true;
       }
       return false;
@@ -401,37 +391,23 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     frontend = connector.getName();
     proxy.exchangeBegins();
     proxy.carried.increment();
-    CompletableFuture<Decision> decision;
-    try {
-      decision = proxy.balancer.decideAsync(frontend, new View());
-    } catch (RuntimeException e) {
-      decision = CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
-    }
+    CompletableFuture<Decision> decision = exchange.begin(frontend, new View()).decide();
     if (decision.isDone()) {
-      decided(decision.getNow(Decision.Respond.NO_SERVER), true);
+      decided(decision.getNow(null));
     } else {
-      countFrontend();
-      decision.whenComplete((d, x) -> decided(d == null ? Decision.Respond.NO_SERVER : d, false));
+      decision.whenComplete((d, x) -> decided(d));
     }
   }
 
-  private void countFrontend() {
-    if (frontendCounted == null && proxy.balancer.config().frontend(frontend).isPresent()) {
-      proxy.balancer.frontendStats(frontend).begin();
-      frontendCounted = frontend;
-    }
-  }
-
-  private void decided(Decision decision, boolean first) {
-    decidedNanos = System.nanoTime();
-    if (decision instanceof Decision.Serve) {
+  private void decided(Decision decided) {
+    if (decided instanceof Decision.Serve) {
       // the stats page, the exporter: the servlet serves them
       proxy.exchangeEnds();
       request = null;
       handOver();
       return;
     }
-    countFrontend();
+    Decision decision = exchange.decided(decided);
     boolean gone;
     synchronized (this) {
       gone = state == State.CLOSED;
@@ -443,7 +419,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       if (decision instanceof Decision.Forward f) {
         f.lease().release();
       }
-      termination = "CQ";
+      exchange.clientLeftQueue();
       finish();
       return;
     }
@@ -456,10 +432,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     } catch (RuntimeException e) {
       // never a lost lease or an exchange that never ends
       LOG.warn("request on {} failed: {}", frontend, e.toString());
-      if (decision instanceof Decision.Forward f) {
-        f.lease().release();
-      }
-      termination = "PR";
+      exchange.cutByProxy();
       getEndPoint().close();
       finish();
     }
@@ -469,8 +442,6 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
   private void answer(Decision.Respond answer) {
     if (answer.drop()) {
-      termination = "PR";
-      dropped = true;
       if (answer == Decision.Respond.SILENT_DROP && getEndPoint().getTransport() instanceof java.nio.channels.SocketChannel ch) {
         try {
           ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
@@ -482,11 +453,6 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       getEndPoint().close();
       finish();
       return;
-    }
-    termination = answer == Decision.Respond.NO_SERVER ? "SC" : answer == Decision.Respond.QUEUE_TIMEOUT ? "sQ"
-        : answer.errorPage() ? "PR" : "LR";
-    if (answer.errorPage()) {
-      answer = proxy.balancer.errorPage(frontend, routed, answer.status());
     }
     writeAnswer(answer);
   }
@@ -508,10 +474,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       h.append("Connection: close\r\n");
     }
     h.append("\r\n");
-    status = answer.status();
+    exchange.answeredLocally(answer.status());
     byte[] head = h.toString().getBytes(StandardCharsets.ISO_8859_1);
     headBytesOut = head.length;
-    answeredNanos = System.nanoTime();
     Callback done = new Callback() {
       @Override
       public void succeeded() {
@@ -521,7 +486,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
       @Override
       public void failed(Throwable x) {
-        termination = "CD";
+        exchange.clientGone(false);
         closeAfter = true;
         finish();
       }
@@ -541,14 +506,8 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   // ---- forwarding
 
   private void forward(Lease l) {
-    lease = l;
-    server = l.server();
-    routed = server.backend();
-    if (backendCounted == null) {
-      proxy.balancer.backendStats(server.backend()).begin();
-      backendCounted = server.backend();
-    }
-    if (forwardHead == null || retries > 0) {
+    BackendServer server = l.server();
+    if (forwardHead == null || exchange.retries() > 0) {
       HeadRewriter.ToServer out = HeadRewriter.request(request, l);
       forwardHead = out.bytes();
       serverClose = out.close();
@@ -562,10 +521,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
     });
     InetSocketAddress address = proxy.address(server);
-    sentNanos = System.nanoTime();
+    exchange.sending();
     ServerLink pooled = retriedStale ? null : lane.pooled(address);
     if (pooled != null) {
-      begunNanos = sentNanos;
+      exchange.connected();
       send(pooled);
       return;
     }
@@ -573,7 +532,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     lane.connect(address, connectMillis, new Promise<>() {
       @Override
       public void succeeded(ServerLink connected) {
-        begunNanos = System.nanoTime();
+        exchange.connected();
         send(connected);
       }
 
@@ -585,7 +544,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   private void send(ServerLink l) {
-    Lease held = lease;
+    Lease held = exchange.lease();
     ByteBuffer buffer = in;
     if (state != State.EXCHANGE || held == null || buffer == null) {
       l.close();
@@ -596,7 +555,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       return;
     }
     link = l;
-    Optional<Duration> serverTimeout = server.timeouts().server();
+    Optional<Duration> serverTimeout = held.server().timeouts().server();
     long idle = serverTimeout.isPresent() ? serverTimeout.get().toMillis() : 0; // no boxed Long per request
     ByteBuffer body = null;
     if (requestLength > request.length) {
@@ -617,13 +576,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
 
   /** The answer's head as the client gets it (called by the link, on its thread). */
   ByteBuffer responseHead(HttpHead h, boolean untilClose, ByteBuffer into) {
-    answeredNanos = System.nanoTime();
-    status = h.status;
-    HeadRewriter.ToClient out = HeadRewriter.response(h, lease, closeAfter || request.close || untilClose, into);
+    exchange.answered(h.status);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, exchange.lease(), closeAfter || request.close || untilClose, into);
     closeAfter = out.close();
-    if (lease.hasCookiePersistence()) {
-      cookieFlags = lease.cookieLogFlags();
-    }
     headBytesOut = out.bytes().remaining();
     return out.bytes();
   }
@@ -636,8 +591,7 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** The whole answer went to the client (called by the link). */
   void responseDone(ServerLink l, boolean reusable) {
     link = null;
-    lease.report(Outcome.RESPONSE, status);
-    lease.release();
+    exchange.responseDone();
     if (reusable && !serverClose) {
       l.keep();
     } else {
@@ -649,13 +603,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** The client could not take the answer. */
   void clientWriteFailed(Throwable failure) {
     link = null;
-    if (!"cD".equals(termination)) {
-      // onIdleExpired set cD and Jetty then closed the connection under the pending write: a
-      // client timeout, not an abort
-      termination = failure instanceof TimeoutException ? "cD" : "CD";
-    }
+    // onIdleExpired saw the client not reading and Jetty then closed the connection under the
+    // pending write: a client timeout, not an abort
+    exchange.clientGone(clientTimedOut || failure instanceof TimeoutException);
     closeAfter = true;
-    lease.release();
     getEndPoint().close();
     finish();
   }
@@ -671,107 +622,45 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   /** As above; {@code unsent}: the request itself failed to go out, so even its body may go again. */
   void serverFailed(ServerLink l, Throwable failure, boolean noAnswer, boolean requestUnsent) {
     synchronized (this) {
+      Lease lease = exchange.lease();
       if (l != null && l != link || state != State.EXCHANGE || lease == null || lease.isReleased() && l != null) {
         return; // already handled (the write and the read side both saw the end)
       }
       link = null;
     }
-    boolean connect = l == null;
-    LOG.debug("{} failed: {}", server, failure.toString());
-    Outcome outcome = failure instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.CONNECTION_ERROR;
+    LOG.debug("{} failed: {}", exchange.server(), failure.toString());
     unsent |= requestUnsent;
     if (l != null && noAnswer && l.reused() && !retriedStale && !aborted) {
       // a pooled connection the server had closed: send again on a new one, as HAProxy does
       retriedStale = true;
-      forward(lease);
+      forward(exchange.lease());
       return;
     }
-    lease.report(outcome, 0);
-    var backendStats = proxy.balancer.backendStats(server.backend());
-    if (connect) {
-      server.stats().connectionError();
-      backendStats.connectionError();
+    boolean timeout = failure instanceof TimeoutException;
+    Failure f = l == null ? Failure.connect(timeout)
+        : failure instanceof ServerLink.InvalidAnswer ? Failure.invalidAnswer()
+        : Failure.noAnswer(timeout, noAnswer && (unsent || requestLength == request.length));
+    exchange.failed(f).whenComplete((next, x) -> carryOut(next != null ? next : new Exchange.Next.Cut()));
+  }
+
+  /** Does what the exchange answered to a failure: send again, answer with a page, or cut. */
+  private void carryOut(Exchange.Next next) {
+    if (next instanceof Exchange.Next.Resend again) {
+      if (state != State.EXCHANGE) {
+        again.lease().release();
+        finish();
+        return;
+      }
+      retriedStale = false;
+      forward(again.lease());
+    } else if (next instanceof Exchange.Next.Answer page) {
+      writeAnswer(page.page());
     } else {
-      server.stats().responseError();
-      backendStats.responseError();
-    }
-    lease.release();
-    if (status == 0 && noAnswer && outcome == Outcome.CONNECTION_ERROR
-        && (connect || unsent || requestLength == request.length) && retry()) {
-      return;
-    }
-    if (status != 0) {
       // the answer had begun: cut the connection, as HAProxy does
-      termination = outcome == Outcome.TIMEOUT ? "sD" : "SD";
       closeAfter = true;
       getEndPoint().close();
       finish();
-      return;
     }
-    termination = outcome == Outcome.TIMEOUT ? "sH" : connect ? "SC" : "SH";
-    int code = connect ? 503 : outcome == Outcome.TIMEOUT ? 504 : 502;
-    writeAnswer(proxy.balancer.errorPage(frontend, routed, code));
-  }
-
-  /** The servlet's retry rules ({@link BalancerServlet}): up to {@code retries}, redispatch as configured. */
-  private boolean retry() {
-    BackendServer failed = server;
-    Optional<Backend> backend = proxy.balancer.config().backend(failed.backend());
-    int max = backend.map(Backend::retries).orElse(3);
-    if (retries >= max) {
-      return false;
-    }
-    int attempt = ++retries;
-    failed.stats().retry();
-    proxy.balancer.backendStats(failed.backend()).retry();
-    if (!lease.isPersistent()) {
-      return redecide(failed);
-    }
-    Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
-    boolean move = redispatch.isPresent()
-        && (redispatch.get() < 0 ? attempt == max : redispatch.get() > 0 && attempt % redispatch.get() == 0);
-    if (move) {
-      ignorePersistence = true;
-      return redecide(failed);
-    }
-    long wait = Math.min(backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1)).toMillis(), 1000);
-    connector.getScheduler().schedule(() -> {
-      if (!redecide(null)) {
-        termination = "SC";
-        writeAnswer(proxy.balancer.errorPage(frontend, routed, 503));
-      }
-    }, wait, TimeUnit.MILLISECONDS);
-    return true;
-  }
-
-  private boolean redecide(BackendServer avoid) {
-    Lease next = null;
-    for (int tries = 0; tries < 4 && next == null; tries++) {
-      CompletableFuture<Decision> f = proxy.balancer.decideAsync(frontend, new View());
-      Decision d = f.getNow(null);
-      if (d == null) {
-        f.cancel(false);
-        return false;
-      }
-      if (!(d instanceof Decision.Forward fw)) {
-        return false;
-      }
-      if (avoid != null && fw.lease().server() == avoid && tries < 3) {
-        fw.lease().release();
-        continue;
-      }
-      next = fw.lease();
-    }
-    if (next == null) {
-      return false;
-    }
-    if (avoid != null && next.server() != avoid) {
-      avoid.stats().redispatch();
-      proxy.balancer.backendStats(avoid.backend()).redispatch();
-    }
-    retriedStale = false;
-    forward(next);
-    return true;
   }
 
   // ---- the end of an exchange
@@ -783,24 +672,20 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
       finished = true;
     }
-    long bytesIn = requestLength;
-    long bytesOut = headBytesOut + bodyBytes;
-    int loggedStatus = dropped ? -1 : status;
     try {
-      proxy.traffic.count(frontendCounted, backendCounted, server, loggedStatus, bytesIn, bytesOut, termination);
-      String format = frontendCounted != null ? proxy.accessLog.format(frontend) : null;
+      exchange.end(0, requestLength, headBytesOut + bodyBytes);
+      String format = exchange.frontendCounted() ? proxy.accessLog.format(frontend) : null;
       if (format != null) {
         String path = request.second;
         int q = path.indexOf('?');
-        proxy.accessLog.log(new AccessLog.Facts(getEndPoint().getRemoteSocketAddress(), beginNanos, headersNanos,
-            routed != null ? routed : frontend, server != null ? server.name() : "<NOSRV>", decidedNanos, sentNanos,
-            begunNanos, answeredNanos, termination, cookieFlags, retries, request.first, path,
-            q < 0 ? path : path.substring(0, q), q < 0 ? "" : path.substring(q), "HTTP/1.1", loggedStatus, bodyBytes),
-            frontend, format);
+        proxy.accessLog.log(AccessLog.Facts.of(exchange, getEndPoint().getRemoteSocketAddress(), beginNanos,
+            headersNanos, request.first, path, q < 0 ? path : path.substring(0, q), q < 0 ? "" : path.substring(q),
+            "HTTP/1.1", exchange.loggedStatus(), bodyBytes), frontend, format);
       }
     } catch (RuntimeException e) {
       // stats and the log line never cost the connection
     }
+    Lease lease = exchange.lease();
     if (lease != null) {
       lease.release();
     }
@@ -847,26 +732,12 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   private void reset() {
     request = null;
     requestLength = 0;
-    decidedNanos = -1;
-    sentNanos = -1;
-    begunNanos = -1;
-    answeredNanos = -1;
-    frontendCounted = null;
-    backendCounted = null;
-    routed = null;
-    lease = null;
-    server = null;
     link = null;
     forwardHead = null;
-    status = 0;
     bodyBytes = 0;
     headBytesOut = 0;
-    termination = "--";
-    cookieFlags = "--";
-    retries = 0;
+    clientTimedOut = false;
     retriedStale = false;
-    ignorePersistence = false;
-    dropped = false;
     serverClose = false;
     unsent = false;
     aborted = false;
@@ -881,16 +752,6 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     @Override
     public String clientAddress() {
       return getEndPoint().getRemoteSocketAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "";
-    }
-
-    @Override
-    public Optional<String> cookie(String name) {
-      return ignorePersistence ? Optional.empty() : super.cookie(name);
-    }
-
-    @Override
-    public void routed(String backend) {
-      routed = backend;
     }
 
     @Override

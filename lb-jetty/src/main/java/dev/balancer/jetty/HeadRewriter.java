@@ -5,7 +5,6 @@ import dev.balancer.core.Lease;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -19,9 +18,6 @@ import java.util.Set;
  * or persistence adds or changes is written from a string.
  */
 final class HeadRewriter {
-
-  /** Fields a {@code Connection} header cannot remove. */
-  private static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
 
   private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.ISO_8859_1);
   private static final byte[] CRLF = {'\r', '\n'};
@@ -115,15 +111,7 @@ final class HeadRewriter {
     Set<String> tokens = null;
     for (int i = 0; i < h.fields; i++) {
       if (h.kind(i) == HttpHead.CONNECTION && !h.valueIs(i, "keep-alive") && !h.valueIs(i, "close")) {
-        for (String t : h.value(i).split(",")) {
-          String token = t.trim().toLowerCase(Locale.ROOT);
-          // never a field that frames or routes the message: 'Connection: content-length' would
-          // have the server read the body as a request of its own
-          if (!token.isEmpty() && !HttpHead.hopByHop(HttpHead.kind(token)) && !PROTECTED.contains(token)) {
-            tokens = tokens == null ? new HashSet<>() : tokens;
-            tokens.add(token);
-          }
-        }
+        tokens = HopByHop.connectionTokens(h.value(i), tokens);
       }
     }
     return tokens;

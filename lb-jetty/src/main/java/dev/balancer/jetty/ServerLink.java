@@ -275,7 +275,7 @@ final class ServerLink extends AbstractConnection {
   private boolean answerHead(DirectConnection client, int length) {
     HttpHead h = HttpHead.parse(buf, length, false, answer);
     if (h == null || h.otherEncoding || h.status == 101) {
-      fail(client, new IOException("invalid response head"), false);
+      fail(client, new InvalidAnswer(), false);
       return false;
     }
     buf.position(buf.position() + length);
@@ -606,6 +606,15 @@ final class ServerLink extends AbstractConnection {
         }
       }
       return -1;
+    }
+  }
+
+  /** A server's answer head that is not valid HTTP (HAProxy's PH: the proxy refuses it with a 502). */
+  static final class InvalidAnswer extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidAnswer() {
+      super("invalid response head");
     }
   }
 }

@@ -8,9 +8,6 @@ import java.util.Optional;
 /** A servlet request seen through lb-core's {@link RequestView}; reads lazily, copies nothing. */
 final class ServletRequestView implements RequestView {
 
-  /** Set on a request whose retry goes to another server than its cookie names. */
-  static final String IGNORE_PERSISTENCE = ServletRequestView.class.getName() + ".ignorePersistence";
-
   private final HttpServletRequest request;
 
   ServletRequestView(HttpServletRequest request) {
@@ -44,10 +41,6 @@ final class ServletRequestView implements RequestView {
 
   @Override
   public Optional<String> cookie(String name) {
-    if (request.getAttribute(IGNORE_PERSISTENCE) != null) {
-      // option redispatch: this retry may break persistence
-      return Optional.empty();
-    }
     Cookie[] cookies = request.getCookies();
     if (cookies != null) {
       for (Cookie c : cookies) {
@@ -77,11 +70,6 @@ final class ServletRequestView implements RequestView {
   @Override
   public String version() {
     return request.getProtocol();
-  }
-
-  @Override
-  public void routed(String backend) {
-    request.setAttribute(AccessLog.BACKEND, backend);
   }
 
   @Override

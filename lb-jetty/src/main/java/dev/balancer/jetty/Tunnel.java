@@ -53,8 +53,9 @@ import org.slf4j.LoggerFactory;
 final class Tunnel {
 
   private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
-  private static final Set<String> HOP_BY_HOP = Set.of("keep-alive", "proxy-connection", "te", "trailer",
-      "transfer-encoding", "proxy-authorization", "proxy-authenticate");
+  /** Hop-by-hop fields less the two a protocol switch needs to carry on: Connection and Upgrade. */
+  private static final Set<String> HOP_BY_HOP = HopByHop.NAMES.stream()
+      .filter(n -> !n.equals("connection") && !n.equals("upgrade")).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private Tunnel() {}
 
