@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,14 +34,7 @@ class HaproxyDifferentialTest {
 
   @BeforeAll
   static void haproxyIsInstalled() {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
-    if (!present) {
-      if ("true".equals(System.getenv("CI"))) {
-        fail("haproxy is not installed, and CI=true requires the differential suite to run (.ci/run installs it)");
-      }
-      Assumptions.abort("haproxy is not installed (apt-get install -y haproxy); the differential suite needs it as the oracle");
-    }
+    dev.balancer.testkit.Tools.requireHaproxy();
   }
 
   static List<String> files() throws IOException {

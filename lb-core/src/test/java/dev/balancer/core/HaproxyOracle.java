@@ -21,8 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The real HAProxy as a test oracle: backends that answer with their own name, an HAProxy process
@@ -41,14 +39,7 @@ final class HaproxyOracle implements AutoCloseable {
 
   /** Skips (outside CI) or fails (CI=true) when haproxy is absent. */
   static void requireHaproxy() {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
-    if (!present) {
-      if ("true".equals(System.getenv("CI"))) {
-        fail("haproxy is not installed, and CI=true requires the differential tests (.ci/run installs it)");
-      }
-      Assumptions.abort("haproxy is not installed (apt-get install -y haproxy): it is the oracle of these tests");
-    }
+    dev.balancer.testkit.Tools.requireHaproxy();
   }
 
   /** Starts {@code n} backends named s1..sn; returns their ports. */

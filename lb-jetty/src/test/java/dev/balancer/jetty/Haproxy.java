@@ -11,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Assumptions;
 
 /** The real HAProxy as the differential tests' oracle: whether it is installed, a port for it, waiting for it to listen. */
 public final class Haproxy {
@@ -22,14 +20,7 @@ public final class Haproxy {
 
   /** Skips (outside CI) or fails (CI=true) when haproxy is absent. */
   public static void requireHaproxy() {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "haproxy")));
-    if (!present) {
-      if ("true".equals(System.getenv("CI"))) {
-        fail("haproxy is not installed, and CI=true requires the differential tests (.ci/run installs it)");
-      }
-      Assumptions.abort("haproxy is not installed (apt-get install -y haproxy): it is the oracle of this test");
-    }
+    dev.balancer.testkit.Tools.requireHaproxy();
   }
 
   /** A free port below the ephemeral range. */

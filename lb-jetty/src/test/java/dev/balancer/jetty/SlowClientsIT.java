@@ -100,6 +100,7 @@ class SlowClientsIT {
 
   @Test
   void aSilentNewConnectionGetsTheSame408AsFromHaproxy() throws Exception {
+    Haproxy.requireHaproxy();
     int port = Haproxy.freePort();
     Path cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, CONFIG.formatted(port, app.port()));

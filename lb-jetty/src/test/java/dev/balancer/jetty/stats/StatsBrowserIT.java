@@ -1,11 +1,9 @@
 package dev.balancer.jetty.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.balancer.jetty.StandaloneBalancer;
-import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,13 +43,10 @@ class StatsBrowserIT {
   ChromeDriver browser;
 
   static void requireChromium() {
-    if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-      if ("true".equals(System.getenv("CI"))) {
-        fail("chromium and chromium-driver are not installed, and CI=true requires the browser test (.ci/run installs them)");
-      }
-      Assumptions.abort("chromium and chromium-driver are not installed (apt-get install -y chromium chromium-driver)");
-    }
+    dev.balancer.testkit.Tools.require("chromium chromium-driver", "the stats page is tried in a real browser",
+        "chromium", "chromedriver");
   }
+
 
   @BeforeEach
   void start() throws Exception {
