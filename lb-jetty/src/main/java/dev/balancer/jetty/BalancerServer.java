@@ -1,5 +1,8 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.direct.DirectProxy;
+import dev.balancer.jetty.log.AccessLog;
+import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Bind;
 import dev.balancer.config.model.Config;
@@ -92,7 +95,7 @@ public final class BalancerServer implements AutoCloseable {
     this.accessLog = new AccessLog(balancer, accessLog);
     TrafficStats traffic = new TrafficStats(balancer);
     AccessLog log = this.accessLog;
-    this.direct = DirectProxy.enabled() ? new DirectProxy(balancer, this.accessLog, traffic) : null;
+    this.direct = DirectProxy.enabled() ? new DirectProxy(balancer, this.accessLog) : null;
     if (direct != null) {
       server.addBean(direct);
     }

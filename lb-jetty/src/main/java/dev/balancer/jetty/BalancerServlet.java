@@ -1,5 +1,9 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.http1.HopByHop;
+import dev.balancer.jetty.log.AccessLog;
+import dev.balancer.jetty.servlet.ServletRequestView;
+import dev.balancer.jetty.tunnel.Tunnel;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
@@ -55,8 +59,6 @@ import org.eclipse.jetty.http.HttpHeader;
 public class BalancerServlet extends AsyncProxyServlet {
   private static final long serialVersionUID = 1L;
 
-  /** The request's {@link Exchange}: its decision, server, retries, termination and log facts. */
-  static final String EXCHANGE = BalancerServlet.class.getName() + ".exchange";
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
   /** Set once a request went again on a new connection after its pooled one was found closed. */
   private static final String STALE = BalancerServlet.class.getName() + ".stale";
@@ -137,16 +139,16 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   /** The request's exchange, begun on its first visit. */
   private Exchange exchangeOf(HttpServletRequest clientRequest) {
-    if (clientRequest.getAttribute(EXCHANGE) instanceof Exchange x) {
+    if (clientRequest.getAttribute(AccessLog.EXCHANGE) instanceof Exchange x) {
       return x;
     }
     Exchange x = begin.apply(clientRequest);
-    clientRequest.setAttribute(EXCHANGE, x);
+    clientRequest.setAttribute(AccessLog.EXCHANGE, x);
     return x;
   }
 
   private static Lease leaseOf(HttpServletRequest clientRequest) {
-    return clientRequest.getAttribute(EXCHANGE) instanceof Exchange x ? x.lease() : null;
+    return clientRequest.getAttribute(AccessLog.EXCHANGE) instanceof Exchange x ? x.lease() : null;
   }
 
   private static String connectorName(HttpServletRequest request) {

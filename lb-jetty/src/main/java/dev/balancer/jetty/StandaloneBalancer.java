@@ -56,7 +56,7 @@ public final class StandaloneBalancer implements AutoCloseable {
     }
     BalancerServer server = BalancerServer.start(loaded.orThrow(), System.out::println);
     try {
-      ConfigReloader reloader = new ConfigReloader(files, server);
+      ConfigReloader reloader = new ConfigReloader(files, server.balancer(), server::apply);
       server.statsService().reloads(reloader);
       server.metrics().reloads(() -> reloader);
       FileWatcher watcher = new FileWatcher(files, reloader::reload, pollInterval, digest);

@@ -2,6 +2,7 @@ package dev.balancer.jetty;
 
 import dev.balancer.core.Balancer;
 import dev.balancer.core.Exchange;
+import dev.balancer.jetty.log.AccessLog;
 import dev.balancer.core.stats.Counters;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.server.Request;
@@ -30,7 +31,7 @@ public final class TrafficStats implements RequestLog {
     long in = Request.getContentBytesRead(request) + headerBytes(request.getHeaders())
         + request.getMethod().length() + request.getHttpURI().getPathQuery().length() + 12;
     long out = Response.getContentBytesWritten(response) + headerBytes(response.getHeaders()) + 17;
-    if (request.getAttribute(BalancerServlet.EXCHANGE) instanceof Exchange x) {
+    if (request.getAttribute(AccessLog.EXCHANGE) instanceof Exchange x) {
       x.end(response.getStatus(), in, out);
       return;
     }

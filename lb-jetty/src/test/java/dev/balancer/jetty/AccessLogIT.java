@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.log.AccessLog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

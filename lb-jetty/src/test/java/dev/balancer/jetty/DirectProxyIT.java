@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.direct.DirectProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.balancer.config.ConfigLoader;

@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.balancer.config.ConfigLoader;
@@ -91,7 +92,7 @@ class SlowClientsIT {
       String answer = readAll(s);
       long tookMillis = (System.nanoTime() - t0) / 1_000_000;
 
-      assertThat(answer).startsWith("HTTP/1.1 408 Request Time-out\r\n").endsWith(RequestTimeoutConnectionFactory.PAGE_408);
+      assertThat(answer).startsWith("HTTP/1.1 408 Request Time-out\r\n").endsWith(RequestTimeoutConnectionFactory.PAGE_408.body());
       // cut at timeout http-request although it never stopped sending
       assertThat(tookMillis).isBetween(900L, 3000L);
     }

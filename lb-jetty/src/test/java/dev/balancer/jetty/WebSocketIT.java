@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.tunnel.Tunnel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -5,6 +5,7 @@ import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Health;
 import dev.balancer.core.stats.StatsRow;
+import dev.balancer.jetty.reload.ReloadControl;
 import dev.balancer.jetty.reload.ReloadResult;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -5,7 +5,7 @@ import dev.balancer.core.BackendServer;
 import dev.balancer.core.stats.Counters;
 import dev.balancer.core.stats.StatsRow;
 import dev.balancer.core.stats.StatsTable;
-import dev.balancer.jetty.admin.ReloadControl;
+import dev.balancer.jetty.reload.ReloadControl;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

@@ -3,7 +3,8 @@ package dev.balancer.jetty.reload;
 import dev.balancer.config.Diagnostic;
 import dev.balancer.config.LoadResult;
 import dev.balancer.config.ConfigLoader;
-import dev.balancer.jetty.BalancerServer;
+import dev.balancer.config.model.Config;
+import dev.balancer.core.Balancer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -12,23 +13,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the configuration files again and applies them to a running {@link BalancerServer}: all or
+ * Reads the configuration files again and applies them to a running balancer (the server's {@code
+ * apply}): all or
  * nothing. A file with errors is rejected with one {@code file:line: error: ...} log line per
  * problem, and the configuration already serving keeps serving.
  */
-public final class ConfigReloader implements dev.balancer.jetty.admin.ReloadControl {
+public final class ConfigReloader implements ReloadControl {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
 
   private final List<Path> files;
-  private final BalancerServer server;
+  private final Balancer balancer;
+  private final Applier applier;
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private volatile java.util.Optional<ReloadResult> lastFailure = java.util.Optional.empty();
 
-  public ConfigReloader(List<Path> files, BalancerServer server) {
+  /** Applies a valid configuration to what serves it (listeners and balancer), or throws to refuse it. */
+  @FunctionalInterface
+  public interface Applier {
+    void apply(Config config) throws Exception;
+  }
+
+  /**
+   * @param files the files, read in order as one configuration
+   * @param balancer the balancer the configuration ends up in (for its generation, in the log)
+   * @param applier applies a valid configuration, e.g. {@code BalancerServer::apply}
+   */
+  public ConfigReloader(List<Path> files, Balancer balancer, Applier applier) {
     this.files = List.copyOf(files);
-    this.server = Objects.requireNonNull(server, "server");
+    this.balancer = Objects.requireNonNull(balancer, "balancer");
+    this.applier = Objects.requireNonNull(applier, "applier");
   }
 
   /** The files this reloader reads, in order. */
@@ -76,14 +91,14 @@ public final class ConfigReloader implements dev.balancer.jetty.admin.ReloadCont
       return failure(new ReloadResult(false, loaded.diagnostics(), "no listener"));
     }
     try {
-      server.apply(loaded.orThrow());
+      applier.apply(loaded.orThrow());
     } catch (Exception e) {
       failed.incrementAndGet();
       LOG.error("reload rejected: {}; the previous configuration keeps serving", e.getMessage());
       return failure(new ReloadResult(false, loaded.diagnostics(), String.valueOf(e.getMessage())));
     }
     succeeded.incrementAndGet();
-    LOG.info("configuration reloaded from {} (generation {})", files, server.balancer().generation());
+    LOG.info("configuration reloaded from {} (generation {})", files, balancer.generation());
     return new ReloadResult(true, loaded.diagnostics(), "");
   }
 

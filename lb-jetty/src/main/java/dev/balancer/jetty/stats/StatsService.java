@@ -15,7 +15,7 @@ import dev.balancer.core.rules.BasicAuth;
 import dev.balancer.core.stats.StatsCsv;
 import dev.balancer.core.stats.StatsRow;
 import dev.balancer.jetty.admin.AdminApi;
-import dev.balancer.jetty.admin.ReloadControl;
+import dev.balancer.jetty.reload.ReloadControl;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;

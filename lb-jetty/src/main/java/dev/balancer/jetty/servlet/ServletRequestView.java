@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.servlet;
 
 import dev.balancer.core.RequestView;
 import jakarta.servlet.http.Cookie;
@@ -6,11 +6,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.Optional;
 
 /** A servlet request seen through lb-core's {@link RequestView}; reads lazily, copies nothing. */
-final class ServletRequestView implements RequestView {
+public final class ServletRequestView implements RequestView {
 
   private final HttpServletRequest request;
 
-  ServletRequestView(HttpServletRequest request) {
+  public ServletRequestView(HttpServletRequest request) {
     this.request = request;
   }
 

@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.log;
 
 import dev.balancer.config.model.Frontend;
 import dev.balancer.core.Balancer;
@@ -23,7 +23,10 @@ import org.eclipse.jetty.server.Response;
  * (HAProxy counts the headers too); {@code %Tc} is the time to get a connection to the server,
  * 0 for a pooled one. The proxy servlet leaves the request's story in its attributes.
  */
-final class AccessLog implements RequestLog {
+public final class AccessLog implements RequestLog {
+
+  /** The request attribute that holds a servlet request's {@link dev.balancer.core.Exchange}. */
+  public static final String EXCHANGE = "dev.balancer.jetty.exchange";
 
   private static final DateTimeFormatter DATE =
       DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
@@ -31,14 +34,14 @@ final class AccessLog implements RequestLog {
   private final Balancer balancer;
   private final Consumer<String> sink;
 
-  AccessLog(Balancer balancer, Consumer<String> sink) {
+  public AccessLog(Balancer balancer, Consumer<String> sink) {
     this.balancer = balancer;
     this.sink = sink;
   }
 
   @Override
   public void log(Request request, Response response) {
-    if (!(request.getAttribute(BalancerServlet.EXCHANGE) instanceof dev.balancer.core.Exchange x)
+    if (!(request.getAttribute(EXCHANGE) instanceof dev.balancer.core.Exchange x)
         || !x.frontendCounted()) {
       return;
     }
@@ -61,7 +64,7 @@ final class AccessLog implements RequestLog {
    * <BADREQ>}, {@code cR--}; one that sent nothing at all is left out with {@code option
    * dontlognull}.
    */
-  void timedOut(String frontend, java.net.SocketAddress client, long openedMillis, boolean silent) {
+  public void timedOut(String frontend, java.net.SocketAddress client, long openedMillis, boolean silent) {
     if (frontend == null || !logs(frontend) || silent && option(frontend, "dontlognull")
         || !(client instanceof java.net.InetSocketAddress a)) {
       return;
@@ -72,15 +75,15 @@ final class AccessLog implements RequestLog {
   }
 
   /** HAProxy's {@code option httplog} format (without the empty header captures). */
-  static final String HTTPLOG = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
+  public static final String HTTPLOG = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
 
   /** What one request's log line says, however it was proxied. */
-  record Facts(java.net.SocketAddress client, long beginNanos, long headersNanos, String backend, String server,
+  public record Facts(java.net.SocketAddress client, long beginNanos, long headersNanos, String backend, String server,
       long decided, long sent, long begun, long answered, String termination, String cookieFlags, int retries,
       String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {
 
     /** The facts of a request whose exchange is {@code x}, with what only the transport knows. */
-    static Facts of(dev.balancer.core.Exchange x, java.net.SocketAddress client, long beginNanos, long headersNanos,
+    public static Facts of(dev.balancer.core.Exchange x, java.net.SocketAddress client, long beginNanos, long headersNanos,
         String method, String pathQuery, String path, String query, String version, int status, long bodyBytes) {
       return new Facts(client, beginNanos, headersNanos, x.backend(), x.serverName(), x.decidedNanos(), x.sentNanos(),
           x.connectedNanos(), x.answeredNanos(), x.termination().code(), x.cookieFlags(), x.retries(), method,
@@ -99,13 +102,13 @@ final class AccessLog implements RequestLog {
   }
 
   /** The line format of a frontend that logs ({@code option httplog}), or null: one look-up per request. */
-  String format(String frontend) {
+  public String format(String frontend) {
     return balancer.config().frontend(frontend).map(Frontend::options).filter(o -> o.enabled("httplog"))
         .map(o -> o.logFormat().orElse(HTTPLOG)).orElse(null);
   }
 
-  /** Logs a request the {@link DirectProxy} carried, in its frontend's {@link #format}. */
-  void log(Facts facts, String frontend, String format) {
+  /** Logs a request the {@link dev.balancer.jetty.direct.DirectProxy} carried, in its frontend's {@link #format}. */
+  public void log(Facts facts, String frontend, String format) {
     sink.accept(line(facts, frontend, format));
   }
 
@@ -167,7 +170,7 @@ final class AccessLog implements RequestLog {
    * A {@code log-format} line: {@code %X} and {@code %{+Q}X} (quoted) variables from {@code v}, in
    * HAProxy's names; {@code %%} is a percent sign; an unknown variable is written as {@code -}.
    */
-  static String format(String format, java.util.Map<String, String> v) {
+  public static String format(String format, java.util.Map<String, String> v) {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < format.length(); i++) {
       char c = format.charAt(i);

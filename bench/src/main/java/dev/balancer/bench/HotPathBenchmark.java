@@ -1,10 +1,13 @@
-package dev.balancer.jetty;
+package dev.balancer.bench;
 
 import dev.balancer.config.ConfigLoader;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.Decision;
 import dev.balancer.core.Lease;
 import dev.balancer.core.RequestView;
+import dev.balancer.jetty.direct.HeadView;
+import dev.balancer.jetty.http1.HeadRewriter;
+import dev.balancer.jetty.http1.HttpHead;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +26,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * The direct path's work per request besides moving bytes, piece by piece: parsing a browser's
  * request head, the routing rules (ACLs, {@code use_backend}, a header rule), cookie persistence
  * (the client's cookie read, the server's {@code Set-Cookie} rewritten), the two heads rewritten.
- * It lives in the package of the classes it measures, which are not public.
  *
  * <pre>java -jar bench/target/lb-bench.jar HotPathBenchmark</pre>
  */

@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

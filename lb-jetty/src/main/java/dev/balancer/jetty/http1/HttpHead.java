@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.http1;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The head of one HTTP/1.1 message as the {@link DirectProxy} reads it: the start line and the
+ * The head of one HTTP/1.1 message as the {@link dev.balancer.jetty.direct.DirectProxy} reads it: the start line and the
  * fields as sent (names and values byte for byte), plus what framing needs. Strict on purpose: a
  * head this parser does not take is left to Jetty's full parser (the request) or is a bad answer
  * (the response), never guessed at.
@@ -15,28 +15,28 @@ import java.util.List;
  * the names framing and rewriting look at, so that a head is read once and written out again without
  * a string per field. A value becomes a string only when a rule asks for it.
  */
-final class HttpHead {
+public final class HttpHead {
 
   // What a field is, by name in any case, for the fields framing and rewriting look at.
-  static final byte OTHER = 0;
-  static final byte CONNECTION = 1;
-  static final byte KEEP_ALIVE = 2;
-  static final byte PROXY_CONNECTION = 3;
-  static final byte TE = 4;
-  static final byte TRAILER = 5;
-  static final byte UPGRADE = 6;
-  static final byte PROXY_AUTHORIZATION = 7;
-  static final byte PROXY_AUTHENTICATE = 8;
-  static final byte TRANSFER_ENCODING = 9;
-  static final byte CONTENT_LENGTH = 10;
-  static final byte HOST = 11;
-  static final byte EXPECT = 12;
-  static final byte COOKIE = 13;
-  static final byte SET_COOKIE = 14;
-  static final byte CACHE_CONTROL = 15;
-  static final byte LAST_MODIFIED = 16;
-  static final byte ETAG = 17;
-  static final byte EXPIRES = 18;
+  public static final byte OTHER = 0;
+  public static final byte CONNECTION = 1;
+  public static final byte KEEP_ALIVE = 2;
+  public static final byte PROXY_CONNECTION = 3;
+  public static final byte TE = 4;
+  public static final byte TRAILER = 5;
+  public static final byte UPGRADE = 6;
+  public static final byte PROXY_AUTHORIZATION = 7;
+  public static final byte PROXY_AUTHENTICATE = 8;
+  public static final byte TRANSFER_ENCODING = 9;
+  public static final byte CONTENT_LENGTH = 10;
+  public static final byte HOST = 11;
+  public static final byte EXPECT = 12;
+  public static final byte COOKIE = 13;
+  public static final byte SET_COOKIE = 14;
+  public static final byte CACHE_CONTROL = 15;
+  public static final byte LAST_MODIFIED = 16;
+  public static final byte ETAG = 17;
+  public static final byte EXPIRES = 18;
 
   /** The names of the kinds above, in lower case, by kind. */
   private static final String[] KNOWN = {null, "connection", "keep-alive", "proxy-connection", "te", "trailer",
@@ -44,17 +44,17 @@ final class HttpHead {
       "cookie", "set-cookie", "cache-control", "last-modified", "etag", "expires"};
 
   /** Whether a kind is a hop-by-hop field, never forwarded either way (RFC 9110 §7.6.1). */
-  static boolean hopByHop(byte kind) {
+  public static boolean hopByHop(byte kind) {
     return kind >= CONNECTION && kind <= TRANSFER_ENCODING;
   }
 
   /** A request's method, target and version; a response's version, status and reason. */
-  String first;
-  String second;
-  String third;
-  int status;
+  public String first;
+  public String second;
+  public String third;
+  public int status;
   /** The bytes of the whole head as they came, blank line included: its first {@link #length}. */
-  byte[] bytes;
+  public byte[] bytes;
   private void reset() {
     first = second = third = null;
     status = 0;
@@ -66,33 +66,33 @@ final class HttpHead {
   }
 
   /** Where the start line's CRLF is. */
-  int startLineEnd;
+  public int startLineEnd;
   /** How many fields there are. */
-  int fields;
+  public int fields;
   /** Per field, four offsets in {@link #bytes}: name start and end, value start and end (trimmed). */
   private int[] at;
   /** Per field, its kind ({@link #OTHER} for the rest). */
   private byte[] kinds;
   /** The bytes of the whole head, blank line included. */
-  int length;
-  long contentLength = -1;
-  boolean chunked;
+  public int length;
+  public long contentLength = -1;
+  public boolean chunked;
   /** A Transfer-Encoding other than chunked alone. */
-  boolean otherEncoding;
-  boolean close;
-  boolean upgrade;
-  boolean expect;
-  boolean host;
+  public boolean otherEncoding;
+  public boolean close;
+  public boolean upgrade;
+  public boolean expect;
+  public boolean host;
 
   /** What {@link #end} says of a head with a line ended by a bare LF: not ours to read. */
-  static final int BARE_LF = -2;
+  public static final int BARE_LF = -2;
 
   /**
    * Where the head in {@code buf} (from its position to its limit) ends: the count of bytes up to and
    * including the blank line, -1 when it is not all there, {@link #BARE_LF} when a line ends with a
    * bare LF. {@code from} is how far an earlier call looked already.
    */
-  static int end(ByteBuffer buf, int from) {
+  public static int end(ByteBuffer buf, int from) {
     int p = buf.position();
     int limit = buf.limit();
     for (int i = p + Math.max(0, from - 3); i < limit; i++) {
@@ -109,7 +109,7 @@ final class HttpHead {
   }
 
   /** Parses a head of {@code length} bytes at the buffer's position, or returns null when it is malformed. */
-  static HttpHead parse(ByteBuffer buf, int length, boolean request) {
+  public static HttpHead parse(ByteBuffer buf, int length, boolean request) {
     return parse(buf, length, request, new HttpHead());
   }
 
@@ -117,7 +117,7 @@ final class HttpHead {
    * As above, into {@code h}, whose arrays are used again when big enough: for a connection that
    * reads one head after another and keeps none of them past the next (a server connection's answers).
    */
-  static HttpHead parse(ByteBuffer buf, int length, boolean request, HttpHead h) {
+  public static HttpHead parse(ByteBuffer buf, int length, boolean request, HttpHead h) {
     byte[] b = h.bytes != null && h.bytes.length >= length ? h.bytes : new byte[length];
     buf.get(buf.position(), b, 0, length);
     h.reset();
@@ -326,7 +326,7 @@ final class HttpHead {
   }
 
   /** The kind of a field name. */
-  static byte kind(String name) {
+  public static byte kind(String name) {
     for (byte k = 1; k < KNOWN.length; k++) {
       if (KNOWN[k].equalsIgnoreCase(name)) {
         return k;
@@ -336,7 +336,7 @@ final class HttpHead {
   }
 
   /** Whether {@code b[from, to)} is {@code s}, ASCII letters in any case. */
-  static boolean same(byte[] b, int from, int to, String s) {
+  public static boolean same(byte[] b, int from, int to, String s) {
     if (to - from != s.length()) {
       return false;
     }
@@ -353,46 +353,46 @@ final class HttpHead {
     return true;
   }
 
-  byte kind(int i) {
+  public byte kind(int i) {
     return kinds[i];
   }
 
-  int nameStart(int i) {
+  public int nameStart(int i) {
     return at[4 * i];
   }
 
-  int nameEnd(int i) {
+  public int nameEnd(int i) {
     return at[4 * i + 1];
   }
 
-  int valueStart(int i) {
+  public int valueStart(int i) {
     return at[4 * i + 2];
   }
 
-  int valueEnd(int i) {
+  public int valueEnd(int i) {
     return at[4 * i + 3];
   }
 
   /** Whether field {@code i} is named {@code name}, in any case. */
-  boolean named(int i, String name) {
+  public boolean named(int i, String name) {
     return same(bytes, at[4 * i], at[4 * i + 1], name);
   }
 
-  String name(int i) {
+  public String name(int i) {
     return new String(bytes, at[4 * i], at[4 * i + 1] - at[4 * i], StandardCharsets.ISO_8859_1);
   }
 
   /** Whether field {@code i}'s value is {@code s}, ASCII letters in any case. */
-  boolean valueIs(int i, String s) {
+  public boolean valueIs(int i, String s) {
     return same(bytes, at[4 * i + 2], at[4 * i + 3], s);
   }
 
-  String value(int i) {
+  public String value(int i) {
     return new String(bytes, at[4 * i + 2], at[4 * i + 3] - at[4 * i + 2], StandardCharsets.ISO_8859_1);
   }
 
   /** The first field of a kind, or -1. */
-  int find(byte kind) {
+  public int find(byte kind) {
     for (int i = 0; i < fields; i++) {
       if (kinds[i] == kind) {
         return i;
@@ -402,7 +402,7 @@ final class HttpHead {
   }
 
   /** The first value of a field, or null. */
-  String get(String name) {
+  public String get(String name) {
     for (int i = 0; i < fields; i++) {
       if (named(i, name)) {
         return value(i);
@@ -412,7 +412,7 @@ final class HttpHead {
   }
 
   /** Every value of a field, one per line, in order. */
-  List<String> all(String name) {
+  public List<String> all(String name) {
     List<String> out = new ArrayList<>(1);
     for (int i = 0; i < fields; i++) {
       if (named(i, name)) {
@@ -423,7 +423,7 @@ final class HttpHead {
   }
 
   /** The value of a cookie in the {@code Cookie} fields, or null. */
-  String cookie(String name) {
+  public String cookie(String name) {
     for (int i = 0; i < fields; i++) {
       if (kinds[i] == COOKIE) {
         String v = value(i);
@@ -443,13 +443,13 @@ final class HttpHead {
   }
 
   /** A request's path, without the query. */
-  String path() {
+  public String path() {
     int q = second.indexOf('?');
     return q < 0 ? second : second.substring(0, q);
   }
 
   /** A request's query without the {@code ?}, or null. */
-  String query() {
+  public String query() {
     int q = second.indexOf('?');
     return q < 0 ? null : second.substring(q + 1);
   }

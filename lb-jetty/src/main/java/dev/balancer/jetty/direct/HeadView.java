@@ -1,5 +1,6 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
+import dev.balancer.jetty.http1.HttpHead;
 import dev.balancer.core.RequestView;
 import java.util.List;
 import java.util.Optional;
@@ -8,11 +9,11 @@ import java.util.Optional;
  * A request head parsed by {@link HttpHead}, as lb-core sees it. Where the request came from is the
  * connection's to say ({@link #clientAddress}); the rest is read from the head.
  */
-abstract class HeadView implements RequestView {
+public abstract class HeadView implements RequestView {
 
-  final HttpHead head;
+  public final HttpHead head;
 
-  HeadView(HttpHead head) {
+  public HeadView(HttpHead head) {
     this.head = head;
   }
 

@@ -1,6 +1,5 @@
-package dev.balancer.jetty.admin;
+package dev.balancer.jetty.reload;
 
-import dev.balancer.jetty.reload.ReloadResult;
 import java.time.Instant;
 import java.util.Optional;
 

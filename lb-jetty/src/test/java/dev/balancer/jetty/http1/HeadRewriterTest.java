@@ -1,5 +1,6 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.http1;
 
+import dev.balancer.jetty.direct.HeadView;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.balancer.config.ConfigLoader;

@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.http1;
 
 import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
@@ -10,29 +10,29 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The heads the {@link DirectProxy} writes: the request as the server gets it and the answer as the
- * client gets it, the same rewriting {@link BalancerServlet} does (hop-by-hop fields out, the rules'
+ * The heads the {@link dev.balancer.jetty.direct.DirectProxy} writes: the request as the server gets it and the answer as the
+ * client gets it, the same rewriting {@link dev.balancer.jetty.BalancerServlet} does (hop-by-hop fields out, the rules'
  * header edits and cookie persistence in, values byte for byte otherwise).
  *
  * <p>A head goes out as bytes copied from the head that came in, field by field; only a field a rule
  * or persistence adds or changes is written from a string.
  */
-final class HeadRewriter {
+public final class HeadRewriter {
 
   private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.ISO_8859_1);
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] COLON_SP = {':', ' '};
 
   /** A request head for the server; {@code close}: it says {@code connection: close} (http-server-close). */
-  record ToServer(ByteBuffer bytes, boolean close) {}
+  public record ToServer(ByteBuffer bytes, boolean close) {}
 
   /** An answer head for the client; {@code close}: the client's connection ends after it. */
-  record ToClient(ByteBuffer bytes, boolean close) {}
+  public record ToClient(ByteBuffer bytes, boolean close) {}
 
   private HeadRewriter() {}
 
   /** The request as the server gets it: hop-by-hop fields out, the rules' and persistence's edits in. */
-  static ToServer request(HttpHead h, Lease lease) {
+  public static ToServer request(HttpHead h, Lease lease) {
     Fields f = new Fields(h);
     Set<String> tokens = connectionTokens(h);
     for (int i = 0; i < h.fields; i++) {
@@ -55,7 +55,7 @@ final class HeadRewriter {
    * @param close whether the client's connection ends after this answer already
    * @param into where to write it when it fits (then the result's bytes are it), else null
    */
-  static ToClient response(HttpHead h, Lease lease, boolean close, ByteBuffer into) {
+  public static ToClient response(HttpHead h, Lease lease, boolean close, ByteBuffer into) {
     Fields f = new Fields(h);
     Set<String> tokens = connectionTokens(h);
     boolean persistence = lease.hasCookiePersistence();

@@ -1,5 +1,6 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.listen;
 
+import dev.balancer.jetty.http1.RawAnswers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -21,40 +22,40 @@ import org.eclipse.jetty.util.Callback;
  * does. Jetty alone would close both silently, and would let a trickling client hold its
  * connection for as long as it keeps sending.
  */
-final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
+public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
 
-  static final String PAGE_408 = "<html><body><h1>408 Request Time-out</h1>\n"
-      + "Your browser didn't send a complete request in time.\n</body></html>\n";
+  /** HAProxy's 408 page. */
+  public static final dev.balancer.core.Decision.Respond PAGE_408 = dev.balancer.core.Decision.Respond.errorPage(408);
 
   /** The three timeouts of a frontend's client side, in milliseconds. */
-  record Timeouts(long client, long httpRequest, long keepAlive) {
+  public record Timeouts(long client, long httpRequest, long keepAlive) {
     /** The endpoint's idle timeout: the shortest, so that each can be checked when it is due. */
-    long shortest() {
+    public long shortest() {
       return Math.min(client, Math.min(httpRequest, keepAlive));
     }
   }
 
   /** Told of each 408: the frontend, the client, when the connection opened, whether it sent nothing at all. */
-  interface TimeoutListener {
+  public interface TimeoutListener {
     void timedOut(String frontend, java.net.SocketAddress client, long openedMillis, boolean silent);
   }
 
   private volatile Timeouts timeouts;
   private final TimeoutListener listener;
 
-  RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts, TimeoutListener listener) {
+  public RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts, TimeoutListener listener) {
     super(config);
     this.timeouts = timeouts;
     this.listener = listener;
   }
 
   /** The timeouts new connections take. */
-  Timeouts timeouts() {
+  public Timeouts timeouts() {
     return timeouts;
   }
 
   /** A reload may change the timeouts: new connections take the new values. */
-  void setTimeouts(Timeouts timeouts) {
+  public void setTimeouts(Timeouts timeouts) {
     this.timeouts = timeouts;
   }
 
@@ -68,7 +69,7 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
     return configure(c, connector, endPoint);
   }
 
-  static final class TimedConnection extends HttpConnection {
+  public static final class TimedConnection extends HttpConnection {
     private final long httpRequestMillis;
     private final Timeouts timeouts;
     private final Connector connector;
@@ -143,12 +144,9 @@ final class RequestTimeoutConnectionFactory extends HttpConnectionFactory {
       } catch (RuntimeException e) {
         // a log line must never keep the 408 from going out
       }
-      byte[] body = PAGE_408.getBytes(StandardCharsets.ISO_8859_1);
-      // byte for byte as HAProxy 2.6 writes it
-      String head = "HTTP/1.1 408 Request Time-out\r\nContent-length: " + body.length + "\r\nCache-Control: no-cache\r\n"
-          + "Connection: close\r\nContent-Type: text/html\r\n\r\n";
+      byte[] body = RawAnswers.body(PAGE_408);
       EndPoint ep = getEndPoint();
-      ep.write(Callback.from(ep::close, x -> ep.close()), ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)),
+      ep.write(Callback.from(ep::close, x -> ep.close()), RawAnswers.refusalHead(PAGE_408, body.length),
           ByteBuffer.wrap(body));
     }
   }

@@ -1,5 +1,6 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.tunnel;
 
+import dev.balancer.jetty.http1.HopByHop;
 import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
 import jakarta.servlet.http.HttpServletRequest;
@@ -50,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * server's on the HTTP client's connector, each reading only when its last bytes are written to
  * the other side.
  */
-final class Tunnel {
+public final class Tunnel {
 
   private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
   /** Hop-by-hop fields less the two a protocol switch needs to carry on: Connection and Upgrade. */
@@ -60,7 +61,7 @@ final class Tunnel {
   private Tunnel() {}
 
   /** Whether the request asks to switch protocols ({@code Connection: upgrade} and {@code Upgrade}). */
-  static boolean isUpgrade(HttpServletRequest r) {
+  public static boolean isUpgrade(HttpServletRequest r) {
     if (r.getHeader("upgrade") == null) {
       return false;
     }
@@ -78,7 +79,7 @@ final class Tunnel {
    * Sends the upgrade request to the leased server and answers the client; returns normally when
    * the answer is written (the tunnel, if any, then runs on its own).
    */
-  static void open(HttpServletRequest request, HttpServletResponse response, Lease lease, Duration connectTimeout,
+  public static void open(HttpServletRequest request, HttpServletResponse response, Lease lease, Duration connectTimeout,
       Duration idleTimeout, ClientConnector connector) throws IOException {
     // a channel, used blocking for the handshake and then handed to the connector's selector
     SocketChannel channel = SocketChannel.open();
@@ -234,7 +235,7 @@ final class Tunnel {
   }
 
   /** The upgraded client connection: bytes both ways between the client's end point and the server's. */
-  static final class Pipe extends AbstractConnection implements Connection.UpgradeTo {
+  public static final class Pipe extends AbstractConnection implements Connection.UpgradeTo {
     private final SocketChannel channel;
     private final ClientConnector connector;
     private final Lease lease;
@@ -386,7 +387,7 @@ final class Tunnel {
   }
 
   /** The server's side of a tunnel: server to client, read when the last bytes are written. */
-  static final class ServerSide extends AbstractConnection {
+  public static final class ServerSide extends AbstractConnection {
     private final Pipe pipe;
     private final ByteBuffer fromServer = BufferUtil.allocate(16384);
 

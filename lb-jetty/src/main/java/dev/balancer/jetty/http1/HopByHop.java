@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.http1;
 
 import java.util.HashSet;
 import java.util.Locale;
@@ -9,22 +9,22 @@ import java.util.Set;
  * (RFC 9110 §7.6.1), and of what a {@code Connection} header may remove besides them: every HTTP/1
  * path (the direct path, the servlet, the tunnel) asks here.
  */
-final class HopByHop {
+public final class HopByHop {
 
   /** The hop-by-hop fields, in lower case. */
-  static final Set<String> NAMES = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+  public static final Set<String> NAMES = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
       "proxy-authorization", "proxy-authenticate", "transfer-encoding");
 
   /**
    * Fields a {@code Connection} header can never remove: they frame or route the message ({@code
    * Connection: content-length} would have the next hop read the body as a request of its own).
    */
-  static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
+  public static final Set<String> PROTECTED = Set.of("content-length", "host", "transfer-encoding");
 
   private HopByHop() {}
 
   /** Whether a field, by its name in any case, is hop-by-hop. */
-  static boolean is(String name) {
+  public static boolean is(String name) {
     return NAMES.contains(name.toLowerCase(Locale.ROOT));
   }
 
@@ -36,7 +36,7 @@ final class HopByHop {
    * @param into where to add them, or null to make a set when there is one
    * @return {@code into}, or a new set, or null when there is none and {@code into} was null
    */
-  static Set<String> connectionTokens(String connectionValue, Set<String> into) {
+  public static Set<String> connectionTokens(String connectionValue, Set<String> into) {
     Set<String> tokens = into;
     for (String t : connectionValue.split(",")) {
       String token = t.trim().toLowerCase(Locale.ROOT);

@@ -1,5 +1,7 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
+import dev.balancer.jetty.log.AccessLog;
+import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import com.google.common.net.InetAddresses;
 import dev.balancer.core.Balancer;
 import dev.balancer.core.BackendServer;
@@ -27,47 +29,46 @@ import org.eclipse.jetty.util.component.Graceful;
  * connection from start to end, its server connection being on the same selector ({@link
  * DirectConnector}), as HAProxy keeps a stream on one thread. The head is parsed, the body bytes are copied as they are.
  *
- * <p>Whatever it does not take on, it leaves to the {@link BalancerServlet} on the same connection
+ * <p>Whatever it does not take on, it leaves to the {@link dev.balancer.jetty.BalancerServlet} on the same connection
  * (Jetty's {@code HttpConnection} takes over with the bytes already read): upgrades (WebSocket),
  * {@code Expect}, chunked or large request bodies, HTTP/1.0, absolute targets, the stats page and
  * the exporter, and any head it does not parse strictly. So every feature behaves as it does through
  * the servlet; only the common request is faster.
  */
-final class DirectProxy extends ContainerLifeCycle implements Graceful {
+public final class DirectProxy extends ContainerLifeCycle implements Graceful {
 
   /** The system property that turns the direct path off ({@code -Dbalancer.direct=false}). */
-  static final String ENABLED_PROPERTY = "balancer.direct";
+  public static final String ENABLED_PROPERTY = "balancer.direct";
 
-  static boolean enabled() {
+  public static boolean enabled() {
     return !"false".equals(System.getProperty(ENABLED_PROPERTY));
   }
 
-  final Balancer balancer;
-  final AccessLog accessLog;
-  final TrafficStats traffic;
+  public final Balancer balancer;
+  public final AccessLog accessLog;
   /** How long an idle pooled server connection is kept. */
-  static final long POOLED_IDLE_MILLIS = 30_000;
+  public static final long POOLED_IDLE_MILLIS = 30_000;
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-  private volatile long connectTimeoutMillis = BalancerServer.DEFAULT_CONNECT_TIMEOUT.toMillis();
-  final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
+  /** Until the server sets it from the configuration: its default, 5 s. */
+  private volatile long connectTimeoutMillis = 5_000;
+  public final Set<DirectConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger exchanges = new AtomicInteger();
   /** Read buffers held by client connections and by server connections, over all lanes. */
-  final LongAdder clientBuffersHeld = new LongAdder();
-  final LongAdder serverBuffersHeld = new LongAdder();
-  final LongAdder outBuffersHeld = new LongAdder();
+  public final LongAdder clientBuffersHeld = new LongAdder();
+  public final LongAdder serverBuffersHeld = new LongAdder();
+  public final LongAdder outBuffersHeld = new LongAdder();
   /** Requests this path carried, and connections it left to the servlet (for tests and the stats). */
-  final LongAdder carried = new LongAdder();
-  final LongAdder handedOver = new LongAdder();
+  public final LongAdder carried = new LongAdder();
+  public final LongAdder handedOver = new LongAdder();
   private volatile CompletableFuture<Void> shutdown;
 
-  DirectProxy(Balancer balancer, AccessLog accessLog, TrafficStats traffic) {
+  public DirectProxy(Balancer balancer, AccessLog accessLog) {
     this.balancer = balancer;
     this.accessLog = accessLog;
-    this.traffic = traffic;
   }
 
   /** Selector lanes of all listeners: they share out the free buffers kept between requests. */
-  final AtomicInteger lanes = new AtomicInteger();
+  public final AtomicInteger lanes = new AtomicInteger();
 
   /**
    * A lane's read buffers for its client connections; all lanes together keep up to 1,024 free ones
@@ -75,12 +76,12 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
    * connection that closes drops its buffer (a read may still be under way), and clients that close
    * after each request would make that an allocateDirect per connection, freed only by a collection.
    */
-  BufferCache clientBuffers() {
+  public BufferCache clientBuffers() {
     return new BufferCache(DirectConnection.BUFFER, false, () -> 1024 / Math.max(1, lanes.get()), clientBuffersHeld);
   }
 
   /** A lane's read buffers for its server connections (direct: only copied out); 256 kept in all. */
-  BufferCache serverBuffers() {
+  public BufferCache serverBuffers() {
     return new BufferCache(ServerLink.BUFFER, true, () -> 256 / Math.max(1, lanes.get()), serverBuffersHeld);
   }
 
@@ -88,26 +89,26 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
    * A lane's buffers where a server connection puts what it writes in one piece (a request, an
    * answer's head with the start of its body); held as its read buffer is; 256 kept in all.
    */
-  BufferCache outBuffers() {
+  public BufferCache outBuffers() {
     return new BufferCache(ServerLink.OUT, true, () -> 256 / Math.max(1, lanes.get()), outBuffersHeld);
   }
 
-  void setConnectTimeout(Duration timeout) {
+  public void setConnectTimeout(Duration timeout) {
     connectTimeoutMillis = timeout.toMillis();
   }
 
-  long connectTimeoutMillis() {
+  public long connectTimeoutMillis() {
     return connectTimeoutMillis;
   }
 
   /** A listener whose plain requests take this path; the rest goes to Jetty's HTTP/1.1 on the same connection. */
-  DirectConnector connector(org.eclipse.jetty.server.Server server, int selectors,
+  public DirectConnector connector(org.eclipse.jetty.server.Server server, int selectors,
       RequestTimeoutConnectionFactory fallback) {
     return new DirectConnector(server, selectors, this, new Factory(fallback));
   }
 
-  final class Factory extends AbstractConnectionFactory {
-    final RequestTimeoutConnectionFactory fallback;
+  public final class Factory extends AbstractConnectionFactory {
+    public final RequestTimeoutConnectionFactory fallback;
 
     Factory(RequestTimeoutConnectionFactory fallback) {
       super(fallback.getProtocol());
@@ -129,7 +130,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   }
 
   /** Where a server is: the key of its pooled connections, unresolved when it is a name. */
-  InetSocketAddress address(BackendServer server) {
+  public InetSocketAddress address(BackendServer server) {
     return addresses.computeIfAbsent(server.address(), a -> {
       // host and port as lb-config parsed them (brackets of an IPv6 address already gone)
       String host = server.host().isEmpty() ? "127.0.0.1" : server.host();
@@ -142,7 +143,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
   }
 
   /** Gives a connection back to its lane's pool once its exchange ended cleanly. */
-  void release(ServerLink link) {
+  public void release(ServerLink link) {
     if (shutdown != null || !isRunning()) {
       link.close();
       return;
@@ -150,18 +151,18 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     link.lane().park(link);
   }
 
-  void exchangeBegins() {
+  public void exchangeBegins() {
     exchanges.incrementAndGet();
   }
 
-  void exchangeEnds() {
+  public void exchangeEnds() {
     if (exchanges.decrementAndGet() == 0 && shutdown != null) {
       shutdown.complete(null);
     }
   }
 
   /** Closes the idle connections of a listener that is going away; the busy ones close after their exchange. */
-  void closeIdle(Connector connector) {
+  public void closeIdle(Connector connector) {
     for (DirectConnection c : List.copyOf(connections)) {
       if (c.connector() == connector) {
         c.closeIfIdle();
@@ -204,7 +205,7 @@ final class DirectProxy extends ContainerLifeCycle implements Graceful {
     super.doStart();
   }
 
-  static IOException closed() {
+  public static IOException closed() {
     return new IOException("connection closed");
   }
 }

@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,7 +33,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * <p>Each selector is a {@link Lane}: the client connections it accepted, the pool of idle server
  * connections they share, and their read buffers. A lane's server connections are closed with the listener's selectors.
  */
-final class DirectConnector extends ServerConnector {
+public final class DirectConnector extends ServerConnector {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectConnector.class);
 
   private final DirectProxy proxy;

@@ -1,5 +1,10 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
+import dev.balancer.jetty.log.AccessLog;
+import dev.balancer.jetty.http1.HeadRewriter;
+import dev.balancer.jetty.http1.HttpHead;
+import dev.balancer.jetty.http1.RawAnswers;
+import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
 import dev.balancer.core.Exchange;
@@ -30,7 +35,7 @@ import org.eclipse.jetty.util.Promise;
  * One request at a time; anything it does not take on goes to Jetty's HTTP/1.1 connection, with the
  * bytes already read, for the rest of the connection's life.
  */
-final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom {
+public final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom {
 
   /** Our read buffer: a request head and body must fit in it to take the direct path. */
   static final int BUFFER = 16 * 1024;
@@ -211,12 +216,10 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     } catch (RuntimeException e) {
       // a log line must never keep the 408 from going out
     }
-    byte[] body = RequestTimeoutConnectionFactory.PAGE_408.getBytes(StandardCharsets.ISO_8859_1);
-    String head = "HTTP/1.1 408 Request Time-out\r\nContent-length: " + body.length + "\r\nCache-Control: no-cache\r\n"
-        + "Connection: close\r\nContent-Type: text/html\r\n\r\n";
+    Decision.Respond page = proxy.balancer.errorPage(connector.getName(), null, 408);
+    byte[] body = RawAnswers.body(page);
     EndPoint ep = getEndPoint();
-    ep.write(Callback.from(ep::close, x -> ep.close()), ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)),
-        ByteBuffer.wrap(body));
+    ep.write(Callback.from(ep::close, x -> ep.close()), RawAnswers.refusalHead(page, body.length), ByteBuffer.wrap(body));
   }
 
   /** Closes the connection if it waits for a request with nothing read yet (a listener or the server going away). */
@@ -322,20 +325,18 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
     state = State.CLOSED;
     String frontendName = connector.getName();
     Decision.Respond page = proxy.balancer.errorPage(frontendName, null, 400);
-    byte[] body = page.body().getBytes(StandardCharsets.UTF_8);
-    byte[] head = ("HTTP/1.1 400 " + page.reason() + "\r\nContent-Length: " + body.length
-        + "\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] body = RawAnswers.body(page);
+    ByteBuffer head = RawAnswers.refusalHead(page, body.length);
     if (proxy.balancer.config().frontend(frontendName).isPresent()) {
       var fe = proxy.balancer.frontendStats(frontendName);
       fe.requestError();
-      fe.response(400, in.remaining(), head.length + body.length);
+      fe.response(400, in.remaining(), head.remaining() + body.length);
     }
     EndPoint ep = getEndPoint();
     ep.write(Callback.from(() -> {
       ep.shutdownOutput();
       drain();
-    }, x -> ep.close()), ByteBuffer.wrap(head), ByteBuffer.wrap(body));
+    }, x -> ep.close()), head, ByteBuffer.wrap(body));
   }
 
   /** Reads and drops what the client still sends, until it closes (or the idle timeout closes it). */
@@ -458,25 +459,11 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
   }
 
   private void writeAnswer(Decision.Respond answer) {
-    byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-    StringBuilder h = new StringBuilder(160).append("HTTP/1.1 ").append(answer.status()).append(' ')
-        .append(answer.reason()).append("\r\n");
-    if (answer.errorPage()) {
-      h.append("Cache-Control: no-cache\r\nContent-Type: text/html\r\n");
-    } else {
-      for (Map.Entry<String, String> e : answer.headers()) {
-        h.append(e.getKey()).append(": ").append(e.getValue()).append("\r\n");
-      }
-    }
+    byte[] body = RawAnswers.body(answer);
     closeAfter |= request.close;
-    h.append("Content-Length: ").append(body.length).append("\r\n");
-    if (closeAfter) {
-      h.append("Connection: close\r\n");
-    }
-    h.append("\r\n");
+    ByteBuffer head = RawAnswers.answerHead(answer, body.length, closeAfter);
     exchange.answeredLocally(answer.status());
-    byte[] head = h.toString().getBytes(StandardCharsets.ISO_8859_1);
-    headBytesOut = head.length;
+    headBytesOut = head.remaining();
     Callback done = new Callback() {
       @Override
       public void succeeded() {
@@ -497,9 +484,9 @@ final class DirectConnection extends AbstractConnection implements Connection.Up
       }
     };
     if (isHeadRequest()) {
-      getEndPoint().write(done, ByteBuffer.wrap(head));
+      getEndPoint().write(done, head);
     } else {
-      getEndPoint().write(done, ByteBuffer.wrap(head), ByteBuffer.wrap(body));
+      getEndPoint().write(done, head, ByteBuffer.wrap(body));
     }
   }
 

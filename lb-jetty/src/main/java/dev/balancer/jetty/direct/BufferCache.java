@@ -1,4 +1,4 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,7 +16,7 @@ import org.eclipse.jetty.util.BufferUtil;
  * <p>Each selector (lane) has its own caches, so that taking and giving back touch memory its
  * thread alone writes; only the count of buffers held is shared, striped.
  */
-final class BufferCache {
+public final class BufferCache {
   private final int size;
   private final boolean direct;
   /** How many free buffers this cache keeps: its share of its proxy's budget, read at each give. */

@@ -1,5 +1,7 @@
-package dev.balancer.jetty;
+package dev.balancer.jetty.direct;
 
+import dev.balancer.jetty.http1.ChunkScanner;
+import dev.balancer.jetty.http1.HttpHead;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -18,7 +20,7 @@ import org.eclipse.jetty.util.Callback;
  * framed by its length, its chunks or the end of the connection. Between exchanges it waits in the
  * proxy's pool, still reading, so that a server closing it is seen at once.
  */
-final class ServerLink extends AbstractConnection {
+public final class ServerLink extends AbstractConnection {
 
   /**
    * What one read from the server may bring: 64 KiB, so that a large answer moves in few reads and
@@ -323,7 +325,7 @@ final class ServerLink extends AbstractConnection {
         }
         case CHUNKED -> {
           int end = chunks.scan(buf, buf.position(), buf.limit());
-          if (end == -2) {
+          if (end == ChunkScanner.MALFORMED) {
             fail(client, new IOException("invalid chunk"), false);
             return;
           }
@@ -498,115 +500,6 @@ final class ServerLink extends AbstractConnection {
   @Override
   public boolean onIdleExpired(TimeoutException timeout) {
     return !(owner != null && writing());
-  }
-
-  /**
-   * Finds the end of a chunked body in the bytes that go by: chunk sizes, extensions, data, the last
-   * chunk and the trailer section. One state across reads.
-   */
-  static final class ChunkScanner {
-    private static final int SIZE = 0;
-    private static final int EXT = 1;
-    private static final int SIZE_LF = 2;
-    private static final int DATA = 3;
-    private static final int DATA_CR = 4;
-    private static final int DATA_LF = 5;
-    private static final int TRAILER_START = 6;
-    private static final int TRAILER_LINE = 7;
-    private static final int END_LF = 8;
-
-    private int state;
-    private long size;
-    private boolean digits;
-
-    void reset() {
-      state = SIZE;
-      size = 0;
-      digits = false;
-    }
-
-    /** The index just past the body's end in {@code [from, to)}, -1 if it goes on, -2 if it is malformed. */
-    int scan(ByteBuffer b, int from, int to) {
-      int i = from;
-      while (i < to) {
-        if (state == DATA) {
-          long skip = Math.min(size, to - i);
-          i += (int) skip;
-          size -= skip;
-          if (size == 0) {
-            state = DATA_CR;
-          }
-          continue;
-        }
-        byte c = b.get(i++);
-        switch (state) {
-          case SIZE -> {
-            int d = Character.digit(c, 16);
-            if (d >= 0) {
-              if (size > (Long.MAX_VALUE >> 4)) {
-                return -2;
-              }
-              size = size * 16 + d;
-              digits = true;
-            } else if (!digits) {
-              return -2;
-            } else if (c == ';' || c == ' ' || c == '\t') {
-              state = EXT;
-            } else if (c == '\r') {
-              state = SIZE_LF;
-            } else {
-              return -2;
-            }
-          }
-          case EXT -> {
-            if (c == '\r') {
-              state = SIZE_LF;
-            }
-          }
-          case SIZE_LF -> {
-            if (c != '\n') {
-              return -2;
-            }
-            digits = false;
-            if (size == 0) {
-              state = TRAILER_START;
-            } else {
-              state = DATA;
-            }
-          }
-          case DATA_CR -> {
-            if (c != '\r') {
-              return -2;
-            }
-            state = DATA_LF;
-          }
-          case DATA_LF -> {
-            if (c != '\n') {
-              return -2;
-            }
-            state = SIZE;
-            size = 0;
-          }
-          case TRAILER_START -> state = c == '\r' ? END_LF : TRAILER_LINE;
-          case TRAILER_LINE -> {
-            if (c == '\n') {
-              state = TRAILER_START;
-            }
-          }
-          case END_LF -> {
-            if (c != '\n') {
-              return -2;
-            }
-            reset();
-            return i;
-          }
-          default -> {
-            return -2;
-          }
-        }
-      }
-      return -1;
-    }
   }
 
   /** A server's answer head that is not valid HTTP (HAProxy's PH: the proxy refuses it with a 502). */
