@@ -1,5 +1,6 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.http1.HeaderEdits;
 import dev.balancer.jetty.http1.HopByHop;
 import dev.balancer.jetty.log.AccessLog;
 import dev.balancer.jetty.servlet.ServletRequestView;
@@ -9,7 +10,6 @@ import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
 import dev.balancer.core.Exchange;
 import dev.balancer.core.Failure;
-import dev.balancer.core.HeaderEdit;
 import dev.balancer.core.Lease;
 import dev.balancer.core.Outcome;
 import dev.balancer.core.Termination;
@@ -523,15 +523,17 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (leased != null && !leased.requestHeaderEdits().isEmpty()) {
       Lease lease = leased;
       // http-request set-header|add-header|del-header and option forwardfor, in order
-      proxyRequest.headers(h -> {
-        for (HeaderEdit e : lease.requestHeaderEdits()) {
-          switch (e.kind()) {
-            case SET -> h.put(e.name(), e.value());
-            case ADD -> h.add(e.name(), e.value());
-            case DEL -> h.remove(e.name());
-          }
+      proxyRequest.headers(h -> HeaderEdits.apply(lease.requestHeaderEdits(), new HeaderEdits.Fields() {
+        @Override
+        public void remove(String name) {
+          h.remove(name);
         }
-      });
+
+        @Override
+        public void add(String name, String value) {
+          h.add(name, value);
+        }
+      }));
     }
     if (leased != null && leased.hasCookiePersistence()) {
       Lease lease = leased;
@@ -620,13 +622,17 @@ public class BalancerServlet extends AsyncProxyServlet {
     }
     if (leased != null) {
       // http-response set-header|add-header|del-header, the backend's then the frontend's
-      for (HeaderEdit e : leased.responseHeaderEdits()) {
-        switch (e.kind()) {
-          case SET -> proxyResponse.setHeader(e.name(), e.value());
-          case ADD -> proxyResponse.addHeader(e.name(), e.value());
-          case DEL -> proxyResponse.setHeader(e.name(), null);
+      HeaderEdits.apply(leased.responseHeaderEdits(), new HeaderEdits.Fields() {
+        @Override
+        public void remove(String name) {
+          proxyResponse.setHeader(name, null);
         }
-      }
+
+        @Override
+        public void add(String name, String value) {
+          proxyResponse.addHeader(name, value);
+        }
+      });
     }
   }
 

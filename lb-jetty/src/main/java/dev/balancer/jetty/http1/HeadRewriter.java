@@ -159,14 +159,17 @@ public final class HeadRewriter {
 
     /** http-request|http-response set-header, add-header, del-header, in order. */
     void edit(List<HeaderEdit> edits) {
-      for (HeaderEdit e : edits) {
-        if (e.kind() != HeaderEdit.Kind.ADD) {
-          drop(e.name());
+      HeaderEdits.apply(edits, new HeaderEdits.Fields() {
+        @Override
+        public void remove(String name) {
+          drop(name);
         }
-        if (e.kind() != HeaderEdit.Kind.DEL) {
-          add(e.name(), e.value());
+
+        @Override
+        public void add(String name, String value) {
+          Fields.this.add(name, value);
         }
-      }
+      });
     }
 
     /** Whether the fields say {@code connection: close}. */

@@ -1,7 +1,9 @@
 package dev.balancer.jetty.tunnel;
 
+import dev.balancer.jetty.http1.ChunkScanner;
+import dev.balancer.jetty.http1.HeaderEdits;
 import dev.balancer.jetty.http1.HopByHop;
-import dev.balancer.core.HeaderEdit;
+import dev.balancer.jetty.http1.HttpHead;
 import dev.balancer.core.Lease;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -93,36 +95,23 @@ public final class Tunnel {
       socket.getOutputStream().write(head(request, lease).getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().flush();
       InputStream in = socket.getInputStream();
-      byte[] headBytes = readHead(in);
-      String[] lines = new String(headBytes, StandardCharsets.ISO_8859_1).split("\r\n");
-      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      ByteBuffer read = ByteBuffer.allocate(HEAD_LIMIT);
+      HttpHead h = readHead(in, read);
+      int status = h.status;
       response.setStatus(status);
-      long contentLength = -1;
-      boolean chunked = false;
-      for (int i = 1; i < lines.length; i++) {
-        int colon = lines[i].indexOf(':');
-        if (colon <= 0) {
-          continue;
-        }
-        String name = lines[i].substring(0, colon).trim();
-        String value = lines[i].substring(colon + 1).trim();
-        if (name.equalsIgnoreCase("content-length")) {
-          contentLength = Long.parseLong(value);
-        }
-        if (name.equalsIgnoreCase("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
-          chunked = true;
-        }
+      for (int i = 0; i < h.fields; i++) {
+        String name = h.name(i);
         if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))
             && (status == 101 || !name.equalsIgnoreCase("connection") && !name.equalsIgnoreCase("upgrade"))) {
-          response.addHeader(name, value);
+          response.addHeader(name, h.value(i));
         }
       }
       if (status != 101) {
         // an ordinary answer: its body as its framing says (none for 1xx, 204, 304), then the exchange is over
         byte[] body = status < 200 || status == 204 || status == 304 ? new byte[0]
-            : chunked ? dechunk(in)
-            : contentLength >= 0 ? in.readNBytes((int) Math.min(contentLength, Integer.MAX_VALUE))
-            : in.readAllBytes();
+            : h.chunked ? dechunk(in, read)
+            : h.contentLength >= 0 ? rest(in, read, h.contentLength)
+            : rest(in, read, -1);
         response.getOutputStream().write(body);
         return;
       }
@@ -164,74 +153,123 @@ public final class Tunnel {
         headers.add(new String[] {name, value});
       }
     }
-    for (HeaderEdit e : lease.requestHeaderEdits()) {
-      if (e.name().equalsIgnoreCase("connection")) {
-        continue; // connection modes do not apply to a protocol switch
-      }
-      if (e.kind() != HeaderEdit.Kind.ADD) {
-        headers.removeIf(h -> h[0].equalsIgnoreCase(e.name()));
-      }
-      if (e.kind() != HeaderEdit.Kind.DEL) {
-        headers.add(new String[] {e.name(), e.value()});
-      }
-    }
+    // connection modes do not apply to a protocol switch
+    HeaderEdits.apply(lease.requestHeaderEdits().stream().filter(e -> !e.name().equalsIgnoreCase("connection")).toList(),
+        new HeaderEdits.Fields() {
+          @Override
+          public void remove(String name) {
+            headers.removeIf(h -> h[0].equalsIgnoreCase(name));
+          }
+
+          @Override
+          public void add(String name, String value) {
+            headers.add(new String[] {name, value});
+          }
+        });
     for (String[] h : headers) {
       b.append(h[0]).append(": ").append(h[1]).append("\r\n");
     }
     return b.append("\r\n").toString();
   }
 
-  /** A chunked body, decoded (trailers dropped). */
-  private static byte[] dechunk(InputStream in) throws IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+  /** Larger answer heads are refused, as the direct path refuses them. */
+  private static final int HEAD_LIMIT = 64 * 1024;
+
+  /**
+   * Reads the server's answer head with the HTTP/1 kit's strict parser, a byte at a time so that
+   * nothing after it is taken from the socket (after a 101 the server may speak at once, and those
+   * bytes belong to the tunnel).
+   */
+  private static HttpHead readHead(InputStream in, ByteBuffer read) throws IOException {
     while (true) {
-      String sizeLine = line(in);
-      int semi = sizeLine.indexOf(';');
-      int size = Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
-      if (size == 0) {
-        while (!line(in).isEmpty()) {
-          // trailers
-        }
-        return out.toByteArray();
+      if (!read.hasRemaining()) {
+        throw new IOException("the server's answer head is too large");
       }
-      out.write(in.readNBytes(size));
-      line(in);
-    }
-  }
-
-  private static String line(InputStream in) throws IOException {
-    StringBuilder b = new StringBuilder();
-    int c;
-    while ((c = in.read()) >= 0 && c != '\n') {
-      if (c != '\r') {
-        b.append((char) c);
-      }
-      if (b.length() > 8192) {
-        throw new IOException("chunk line too long");
-      }
-    }
-    if (c < 0 && b.length() == 0) {
-      throw new IOException("the server closed the connection in a chunked body");
-    }
-    return b.toString();
-  }
-
-  private static byte[] readHead(InputStream in) throws IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    int matched = 0;
-    while (matched < 4) {
       int c = in.read();
       if (c < 0) {
         throw new IOException("the server closed the connection before answering");
       }
-      out.write(c);
-      matched = (c == '\r' && (matched == 0 || matched == 2)) || (c == '\n' && (matched == 1 || matched == 3)) ? matched + 1
-          : c == '\r' ? 1 : 0;
-      if (out.size() > 65536) {
-        throw new IOException("the server's answer head is too large");
+      read.put((byte) c);
+      if (c != '\n') {
+        continue;
       }
+      read.flip();
+      int length = HttpHead.end(read, Math.max(0, read.remaining() - 1));
+      if (length == HttpHead.BARE_LF) {
+        throw new IOException("the server's answer head ends a line with a bare LF");
+      }
+      if (length > 0) {
+        HttpHead h = HttpHead.parse(read, length, false);
+        if (h == null || h.otherEncoding) {
+          throw new IOException("the server's answer head is not valid HTTP/1.1");
+        }
+        read.position(read.limit());
+        return h;
+      }
+      read.position(read.limit()).limit(read.capacity());
+    }
+  }
+
+  /** The rest of a body of {@code length} bytes (-1: until the server closes), after what {@code read} holds. */
+  private static byte[] rest(InputStream in, ByteBuffer read, long length) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int first = length < 0 ? read.remaining() : (int) Math.min(read.remaining(), length);
+    out.write(read.array(), read.position(), first);
+    if (length < 0) {
+      in.transferTo(out);
+    } else if (length > first) {
+      out.write(in.readNBytes((int) Math.min(length - first, Integer.MAX_VALUE)));
     }
     return out.toByteArray();
+  }
+
+  /**
+   * A chunked body, decoded (trailers dropped): its end found by the HTTP/1 kit's {@link
+   * ChunkScanner} (which refuses what is malformed), then its chunks' data taken from the bytes.
+   */
+  private static byte[] dechunk(InputStream in, ByteBuffer read) throws IOException {
+    java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+    raw.write(read.array(), read.position(), read.remaining());
+    ChunkScanner scanner = new ChunkScanner();
+    int end = scanner.scan(ByteBuffer.wrap(raw.toByteArray()), 0, raw.size());
+    byte[] buf = new byte[8192];
+    while (end == ChunkScanner.MORE) {
+      int n = in.read(buf);
+      if (n < 0) {
+        throw new IOException("the server closed the connection in a chunked body");
+      }
+      int from = raw.size();
+      raw.write(buf, 0, n);
+      end = scanner.scan(ByteBuffer.wrap(raw.toByteArray()), from, raw.size());
+    }
+    if (end == ChunkScanner.MALFORMED) {
+      throw new IOException("the server's chunked body is malformed");
+    }
+    byte[] b = raw.toByteArray();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int i = 0;
+    while (true) {
+      int lineEnd = indexOfCrlf(b, i);
+      int sizeEnd = i;
+      while (sizeEnd < lineEnd && Character.digit(b[sizeEnd], 16) >= 0) {
+        sizeEnd++;
+      }
+      int size = Integer.parseInt(new String(b, i, sizeEnd - i, StandardCharsets.ISO_8859_1), 16);
+      if (size == 0) {
+        return out.toByteArray();
+      }
+      out.write(b, lineEnd + 2, size);
+      i = lineEnd + 2 + size + 2;
+    }
+  }
+
+  private static int indexOfCrlf(byte[] b, int from) {
+    for (int i = from; i + 1 < b.length; i++) {
+      if (b[i] == '\r' && b[i + 1] == '\n') {
+        return i;
+      }
+    }
+    return b.length;
   }
 
   /** The upgraded client connection: bytes both ways between the client's end point and the server's. */
