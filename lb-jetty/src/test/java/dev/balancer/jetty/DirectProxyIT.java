@@ -249,8 +249,9 @@ class DirectProxyIT {
       send(s, request);
       assertThat(answer(s.getInputStream())[0]).startsWith("HTTP/1.1 503");
     }
-    assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
-        .isBetween(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
+    // at 300 ms, not before; not the other backend's 60 s either: the answer came within the
+    // client's socket timeout
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(300));
   }
 
   @Test
