@@ -61,7 +61,10 @@ public final class Exchange {
   private String backendCounted;
   private Termination termination = Termination.NONE;
   private boolean dropped;
-  private boolean ended;
+  /** Set once by {@link #end}; read by a retry that completes on another thread. */
+  private volatile boolean ended;
+  /** A retry's decision under way (it may wait in a queue): cancelled when the exchange ends. */
+  private volatile CompletableFuture<Decision> pending;
   private int retries;
   private int status;
   private long decidedNanos = -1;
@@ -216,14 +219,35 @@ public final class Exchange {
   /** The client went away, or (with {@code timeout}) did not read in time, while it was answered. */
   public void clientGone(boolean timeout) {
     if (termination == Termination.NONE || !termination.byClient()) {
-      termination = timeout ? Termination.CLIENT_TIMEOUT_BODY : Termination.CLIENT_ABORT_BODY;
+      // HAProxy's CC while connecting, CH while waiting for the answer's head, CD after it
+      termination = timeout ? Termination.CLIENT_TIMEOUT_BODY
+          : status != 0 ? Termination.CLIENT_ABORT_BODY
+          : sentNanos >= 0 && connectedNanos < 0 ? Termination.CLIENT_ABORT_CONNECT
+          : lease != null ? Termination.CLIENT_ABORT_HEAD : Termination.CLIENT_ABORT_BODY;
     }
     releaseLease();
   }
 
-  /** The client went away while its request waited for a decision (a queue, a tarpit). */
+  /**
+   * The client went away while its request waited for a decision (a queue, a tarpit): the
+   * frontend counts it (a session that ended), nothing else does.
+   */
   public void clientLeftQueue() {
+    countFrontend();
     termination = Termination.CLIENT_ABORT_QUEUE;
+  }
+
+  /**
+   * The answer's head came but never reached the client (a transport that holds a head until its
+   * body starts): a failure now is answered with a page, as if no answer had come.
+   */
+  public void answerWithheld() {
+    status = 0;
+  }
+
+  /** Whether {@link #end} was called: what a retry completing late must check. */
+  public boolean isEnded() {
+    return ended;
   }
 
   /** The exchange was cut by the proxy itself (an internal error): no answer. */
@@ -300,8 +324,13 @@ public final class Exchange {
 
   /** Decides again, avoiding {@code avoid} while another server takes the request (HAProxy's srvtoavoid). */
   private CompletableFuture<Next> redecide(Failure f, BackendServer avoid, int tries) {
-    return route().handle((d, x) -> {
-      if (x != null) {
+    CompletableFuture<Decision> decision = route();
+    pending = decision;
+    if (ended) {
+      decision.cancel(false); // the client went meanwhile: leave the queue
+    }
+    return decision.handle((d, x) -> {
+      if (x != null && !(x instanceof java.util.concurrent.CancellationException)) {
         LOG.warn("a retry: the balancer's decision failed: {}", x.toString());
       }
       if (ended) {
@@ -322,7 +351,13 @@ public final class Exchange {
         avoid.stats().redispatch();
         balancer.backendStats(avoid.backend()).redispatch();
       }
-      take(fw.lease());
+      synchronized (this) {
+        if (ended) {
+          fw.lease().release(); // the exchange ended while this retry was being decided
+          return CompletableFuture.completedFuture((Next) CUT);
+        }
+        take(fw.lease());
+      }
       return CompletableFuture.completedFuture((Next) new Next.Resend(fw.lease()));
     }).thenCompose(n -> n);
   }
@@ -334,7 +369,7 @@ public final class Exchange {
         return CUT;
       }
       case CONNECT -> {
-        termination = Termination.SERVER_CONNECT;
+        termination = f.timeout() ? Termination.SERVER_TIMEOUT_CONNECT : Termination.SERVER_CONNECT;
         return new Next.Answer(page(503));
       }
       case INVALID_ANSWER -> {
@@ -361,18 +396,23 @@ public final class Exchange {
    * is the transport's to free ({@link #responseDone}, {@link #clientGone}, or the lease itself): a
    * tunnel holds it past the end of its HTTP exchange.
    *
-   * @param status the status the client got (ignored for a drop, which HAProxy counts as -1)
+   * @param status the status the client got, as its transport saw it, or 0 for the one the exchange
+   *     knows (ignored for a drop, which HAProxy counts as -1)
    * @param bytesIn the request's bytes, head included
    * @param bytesOut the answer's bytes, head included
    * @return whether this call ended it
    */
-  public boolean end(int status, long bytesIn, long bytesOut) {
+  public synchronized boolean end(int status, long bytesIn, long bytesOut) {
     if (ended) {
       return false;
     }
     ended = true;
-    if (status != 0 && this.status == 0) {
-      this.status = status;
+    CompletableFuture<Decision> retry = pending;
+    if (retry != null) {
+      retry.cancel(false);
+    }
+    if (status != 0) {
+      this.status = status; // what the client got, as its transport saw it
     }
     int counted = loggedStatus();
     if (frontendCounted != null) {
@@ -407,6 +447,7 @@ public final class Exchange {
   }
 
   private void reset() {
+    pending = null;
     frontend = null;
     viaBackend = null;
     request = null;

@@ -14,6 +14,10 @@ public enum Termination {
   CLIENT_ABORT_BODY("CD"),
   /** The client did not read the answer within {@code timeout client}. */
   CLIENT_TIMEOUT_BODY("cD"),
+  /** The client went away while the proxy was connecting to the server. */
+  CLIENT_ABORT_CONNECT("CC"),
+  /** The client went away while the proxy waited for the server's answer head. */
+  CLIENT_ABORT_HEAD("CH"),
   /** The client went away while its request waited for a server. */
   CLIENT_ABORT_QUEUE("CQ"),
   /** The client went away before its request was complete. */
@@ -28,6 +32,8 @@ public enum Termination {
   LOCAL_REQUEST("LR"),
   /** No server could be connected to (or none was usable). */
   SERVER_CONNECT("SC"),
+  /** No connection to the server within {@code timeout connect} (after the retries). */
+  SERVER_TIMEOUT_CONNECT("sC"),
   /** The server closed or reset the connection before answering. */
   SERVER_HEAD("SH"),
   /** The server did not answer within {@code timeout server}. */

@@ -274,6 +274,55 @@ class ExchangeTest {
   }
 
   @Test
+  void aConnectTimeoutAfterTheRetriesIsSC() {
+    Balancer b = balancer("", "  retries 1\n  server s1 127.0.0.1:1\n");
+    Exchange x = new Exchange(b).begin("www", GET);
+    forward(x);
+    now(x.failed(Failure.connect(true)));
+
+    assertThat(statusOf(now(x.failed(Failure.connect(true))))).isEqualTo(503);
+    assertThat(x.termination().code()).isEqualTo("sC");
+  }
+
+  @Test
+  void aClientGoneBeforeItsAnswerIsCCWhileConnectingAndCHWhileWaiting() {
+    Balancer b = balancer("", TWO);
+    Exchange connecting = new Exchange(b).begin("www", GET);
+    forward(connecting);
+    connecting.sending();
+    connecting.clientGone(false);
+    assertThat(connecting.termination().code()).isEqualTo("CC");
+
+    Exchange waiting = new Exchange(b).begin("www", GET);
+    forward(waiting);
+    waiting.sending();
+    waiting.connected();
+    waiting.clientGone(false);
+    assertThat(waiting.termination().code()).isEqualTo("CH");
+    assertThat(b.backendStats("app").current()).isEqualTo(2); // until each ends
+  }
+
+  @Test
+  void aRetryWaitingInTheQueueLeavesItWhenTheExchangeEnds() {
+    Balancer b = balancer("  timeout queue 10s\n", "  server s1 127.0.0.1:1 maxconn 1\n");
+    Exchange x = new Exchange(b).begin("www", GET);
+    forward(x);
+    Exchange other = new Exchange(b).begin("www", GET);
+    CompletableFuture<Decision> otherWaits = other.decide();
+    // the failed attempt's slot goes to the request that was waiting; the retry queues
+    CompletableFuture<Exchange.Next> retry = x.failed(Failure.connect(false));
+    assertThat(otherWaits).isDone();
+    assertThat(b.queued("app")).isEqualTo(1);
+
+    x.end(0, 10, 0);
+
+    assertThat(now(retry)).isInstanceOf(Exchange.Next.Cut.class);
+    // the slot the other request frees goes to nobody: the retry left the queue
+    ((Decision.Forward) otherWaits.getNow(null)).lease().release();
+    assertThat(b.server("app", "s1").orElseThrow().inFlight()).isZero();
+  }
+
+  @Test
   void anExchangeIsCountedOnceAndAClientAbortOnEveryLevel() {
     Balancer b = balancer("", TWO);
     Exchange x = new Exchange(b).begin("www", GET);

@@ -677,20 +677,28 @@ public class BalancerServlet extends AsyncProxyServlet {
   protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse, Throwable failure) {
     Exchange x = exchangeOf(clientRequest);
-    if (clientGone(failure)) {
+    if (clientGone(clientRequest)) {
       x.clientGone(false);
       super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
       return;
     }
-    Failure f = failure(clientRequest, failure);
+    boolean headCame = serverResponse != null && serverResponse.getStatus() > 0;
+    if (headCame && !proxyResponse.isCommitted()) {
+      // the head was copied but nothing reached the client: a page can still go, as HAProxy's
+      // (a 502, or a 504 after timeout server), and the request is not sent again
+      x.answerWithheld();
+    }
+    Failure f = headCame && !proxyResponse.isCommitted() ? Failure.noAnswer(timeout(failure), false)
+        : failure(clientRequest, failure);
     Lease lease = x.lease();
-    if (f.stage() == Failure.Stage.NO_ANSWER && !f.timeout() && f.replayable() && lease != null && !lease.isReleased()
-        && !proxyResponse.isCommitted() && clientRequest.getAttribute(REUSED) != null
+    if (f.stage() == Failure.Stage.NO_ANSWER && !f.timeout() && f.replayable() && !headCame && lease != null
+        && !lease.isReleased() && !proxyResponse.isCommitted() && clientRequest.getAttribute(REUSED) != null
         && clientRequest.getAttribute(STALE) == null && !markedDown(failure)) {
-      // a pooled connection the server had closed: sent again once on a new one, as HAProxy does,
-      // and not counted against the server (the direct path does the same)
+      // a pooled connection the server had closed before a byte of an answer: sent again once on a
+      // new one, as HAProxy does, and not counted against the server (the direct path does the same)
       clientRequest.setAttribute(STALE, Boolean.TRUE);
-      send(clientRequest, proxyResponse, (byte[]) clientRequest.getAttribute(BODY), lease);
+      proxyResponse.reset();
+      carryOut(clientRequest, proxyResponse, serverResponse, failure, new Exchange.Next.Resend(lease));
       return;
     }
     x.failed(f).whenComplete((next, error) -> {
@@ -721,6 +729,10 @@ public class BalancerServlet extends AsyncProxyServlet {
   private void carryOut(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
       Throwable failure, Exchange.Next next) {
     if (next instanceof Exchange.Next.Resend again) {
+      if (exchangeOf(clientRequest).isEnded()) {
+        again.lease().release(); // the client went while the retry waited
+        return;
+      }
       try {
         send(clientRequest, proxyResponse, (byte[]) clientRequest.getAttribute(BODY), again.lease());
         return;
@@ -733,8 +745,10 @@ public class BalancerServlet extends AsyncProxyServlet {
     if (!proxyResponse.isCommitted()) {
       // nothing of the failed server's answer (its headers included) goes with the error page
       proxyResponse.reset();
-      respond(proxyResponse, next instanceof Exchange.Next.Answer page ? page.page()
-          : balancer.errorPage(exchangeOf(clientRequest).frontend(), exchangeOf(clientRequest).routedBackend(), 502));
+      Decision.Respond page = next instanceof Exchange.Next.Answer a ? a.page()
+          : balancer.errorPage(exchangeOf(clientRequest).frontend(), exchangeOf(clientRequest).routedBackend(), 502);
+      exchangeOf(clientRequest).answeredLocally(page.status());
+      respond(proxyResponse, page);
       if (clientRequest.isAsyncStarted()) {
         clientRequest.getAsyncContext().complete();
       }
@@ -830,14 +844,15 @@ public class BalancerServlet extends AsyncProxyServlet {
     return false;
   }
 
-  /** Whether the exchange failed because the client went away (not the server's fault). */
-  private static boolean clientGone(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof org.eclipse.jetty.io.EofException) {
-        return true;
-      }
-    }
-    return false;
+  /**
+   * Whether the exchange failed because the client went away (not the server's fault): its own
+   * connection is closed. (Jetty reports a failed write to the server with the same EofException
+   * as one to the client, so the exception cannot tell them apart.)
+   */
+  private static boolean clientGone(HttpServletRequest clientRequest) {
+    org.eclipse.jetty.io.EndPoint client = ServletContextRequest.getServletContextRequest(clientRequest)
+        .getConnectionMetaData().getConnection().getEndPoint();
+    return !client.isOpen() || client.isOutputShutdown();
   }
 
   private record ReleaseOnEnd(Lease lease) implements AsyncListener {

@@ -408,6 +408,15 @@ public final class DirectConnection extends AbstractConnection implements Connec
       handOver();
       return;
     }
+    if (state == State.CLOSED) {
+      // the client left while its request waited (a queue, a tarpit): no server had it
+      if (decided instanceof Decision.Forward f) {
+        f.lease().release();
+      }
+      exchange.clientLeftQueue();
+      finish();
+      return;
+    }
     Decision decision = exchange.decided(decided);
     boolean gone;
     synchronized (this) {
@@ -417,10 +426,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
       }
     }
     if (gone) {
-      if (decision instanceof Decision.Forward f) {
-        f.lease().release();
-      }
-      exchange.clientLeftQueue();
+      exchange.clientGone(false); // it left just now: the lease goes back
       finish();
       return;
     }
