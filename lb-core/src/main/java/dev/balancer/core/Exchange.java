@@ -228,6 +228,12 @@ public final class Exchange {
     releaseLease();
   }
 
+  /** The client stopped sending its request (its body) for {@code timeout client}: HAProxy's cR. */
+  public void clientStalled() {
+    termination = Termination.CLIENT_TIMEOUT_REQUEST;
+    releaseLease();
+  }
+
   /**
    * The client went away while its request waited for a decision (a queue, a tarpit): the
    * frontend counts it (a session that ended), nothing else does.

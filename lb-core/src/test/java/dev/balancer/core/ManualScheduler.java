@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Time that moves only when a test says so. */
-final class ManualScheduler implements Scheduler {
+/** Time that moves only when a test says so (lb-core's test-jar: lb-jetty's tests drive timeouts with it). */
+public final class ManualScheduler implements Scheduler {
 
   private record Task(long due, Runnable task, boolean[] cancelled) {}
 
@@ -31,7 +31,7 @@ final class ManualScheduler implements Scheduler {
   }
 
   /** Moves time forward, running what falls due in order, each at its own time. */
-  void advance(Duration d) {
+  public void advance(Duration d) {
     long target;
     synchronized (this) {
       target = now + d.toNanos();

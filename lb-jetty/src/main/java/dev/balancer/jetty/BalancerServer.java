@@ -2,6 +2,7 @@ package dev.balancer.jetty;
 
 import dev.balancer.jetty.direct.DirectProxy;
 import dev.balancer.jetty.log.AccessLog;
+import dev.balancer.jetty.listen.ClientPhase;
 import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.Bind;
@@ -73,8 +74,8 @@ public final class BalancerServer implements AutoCloseable {
     }
   }
 
-  private BalancerServer(Config config, java.util.function.Consumer<String> accessLog) {
-    this.balancer = Balancer.create(config);
+  private BalancerServer(Config config, java.util.function.Consumer<String> accessLog, dev.balancer.core.Scheduler clock) {
+    this.balancer = Balancer.create(config, new java.util.SplittableRandom(), clock);
     QueuedThreadPool pool = new QueuedThreadPool(Integer.getInteger("balancer.threads.max", 200),
         Integer.getInteger("balancer.threads.min", 8));
     pool.setReservedThreads(Integer.getInteger("balancer.threads.reserved", -1));
@@ -123,9 +124,20 @@ public final class BalancerServer implements AutoCloseable {
    * accessLog}: the command line passes standard output, as HAProxy's {@code log stdout} does.
    */
   public static BalancerServer start(Config config, java.util.function.Consumer<String> accessLog) throws Exception {
+    return start(config, accessLog, dev.balancer.core.Scheduler.system());
+  }
+
+  /**
+   * As {@link #start(Config, java.util.function.Consumer)}, on {@code clock}: the balancer's timers
+   * (queues, tarpits, retries' waits, checks) and the client side's timeouts ({@code timeout
+   * http-request}, {@code http-keep-alive}, {@code client}) run on it, so a test can drive them.
+   */
+  public static BalancerServer start(Config config, java.util.function.Consumer<String> accessLog,
+      dev.balancer.core.Scheduler clock) throws Exception {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(accessLog, "accessLog");
-    BalancerServer s = new BalancerServer(config, accessLog);
+    Objects.requireNonNull(clock, "clock");
+    BalancerServer s = new BalancerServer(config, accessLog, clock);
     try {
       s.server.start();
       s.setConnectTimeout(config);
@@ -173,6 +185,19 @@ public final class BalancerServer implements AutoCloseable {
     return connectors.values().stream().filter(c -> frontend.equals(c.getName())).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("frontend '" + frontend + "' has no listener"))
         .getSelectorManager().getSelectorCount();
+  }
+
+  /** How many client connections a frontend's listeners hold open now. */
+  synchronized int openConnections(String frontend) {
+    return connectors.values().stream().filter(c -> frontend.equals(c.getName()))
+        .mapToInt(c -> c.getConnectedEndPoints().size()).sum();
+  }
+
+  /** Where each client connection of a frontend is, as its timeouts see it. */
+  synchronized List<ClientPhase> clientPhases(String frontend) {
+    return connectors.values().stream().filter(c -> frontend.equals(c.getName()))
+        .flatMap(c -> c.getConnectedEndPoints().stream())
+        .map(e -> e.getConnection() instanceof ClientPhase.Aware a ? a.phase() : ClientPhase.DONE).toList();
   }
 
   /** The first port a frontend listens on. */
@@ -255,7 +280,8 @@ public final class BalancerServer implements AutoCloseable {
   /** Binds the address without accepting yet. */
   private ServerConnector bind(BindKey key, String frontend, Config config) throws Exception {
     RequestTimeoutConnectionFactory http =
-        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut);
+        new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut,
+            balancer.scheduler());
     int selectors = selectors(config);
     ServerConnector c = direct == null ? new ServerConnector(server, -1, selectors, http)
         : direct.connector(server, selectors, http);

@@ -410,7 +410,16 @@ public class BalancerServlet extends AsyncProxyServlet {
       Request proxyRequest) throws IOException {
     long length = clientRequest.getContentLengthLong();
     if (length >= 0 && length <= BUFFERED_BODY_LIMIT) {
-      byte[] body = clientRequest.getInputStream().readAllBytes();
+      byte[] body;
+      try {
+        body = clientRequest.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        // the client stopped sending its body (timeout client): closed without an answer, as the
+        // direct path does; nothing was sent to the server
+        exchangeOf(clientRequest).clientStalled();
+        drop(clientRequest, false);
+        throw e;
+      }
       clientRequest.setAttribute(BODY, body);
       return new org.eclipse.jetty.client.BytesRequestContent(clientRequest.getContentType(), body);
     }

@@ -1,9 +1,13 @@
 package dev.balancer.jetty;
 
+import dev.balancer.jetty.listen.ClientPhase;
 import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.balancer.config.ConfigLoader;
+import dev.balancer.core.ManualScheduler;
 import dev.balancer.webapp.WebApp;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,13 +20,19 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code timeout http-request}: silent and trickling clients get HAProxy's 408; the others are served. */
+/**
+ * The client side's timeouts ({@code timeout http-request}, {@code http-keep-alive}, {@code
+ * client}), on a clock the test moves: silent and trickling clients get HAProxy's 408 at the
+ * millisecond, idle keep-alive connections close silently, a stalled body is cut at {@code timeout
+ * client}; the others are served.
+ */
 class SlowClientsIT {
 
   @TempDir
@@ -31,6 +41,8 @@ class SlowClientsIT {
   private WebApp app;
   private BalancerServer lb;
   private Process haproxy;
+  /** The balancer's time: the client side's timeouts pass when the test says so. */
+  private final ManualScheduler clock = new ManualScheduler();
 
   private static final String CONFIG = """
       defaults
@@ -50,7 +62,8 @@ class SlowClientsIT {
   @BeforeEach
   void start() throws Exception {
     app = WebApp.start("127.0.0.1", 0, "webapp1", new PrintStream(OutputStream.nullOutputStream()));
-    lb = BalancerServer.start(ConfigLoader.parse("slow.cfg", CONFIG.formatted(0, app.port())).orThrow());
+    lb = BalancerServer.start(ConfigLoader.parse("slow.cfg", CONFIG.formatted(0, app.port())).orThrow(), line -> { },
+        clock);
   }
 
   @AfterEach
@@ -67,41 +80,56 @@ class SlowClientsIT {
     return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
   }
 
-  @Test
-  void aTricklingClientGets408WhileOthersAreServed() throws Exception {
-    CompletableFuture<Integer> other = new CompletableFuture<>();
-    try (Socket s = new Socket("127.0.0.1", lb.port("www"))) {
-      s.setSoTimeout(10_000);
-      long t0 = System.nanoTime();
-      s.getOutputStream().write("GET / HTTP/1.1\r\nHost: a\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      java.util.concurrent.atomic.AtomicInteger trickled = new java.util.concurrent.atomic.AtomicInteger();
-      Thread trickle = new Thread(() -> {
-        try {
-          for (int i = 0; i < 100 && !s.isClosed(); i++) {
-            s.getOutputStream().write('x');
-            trickled.incrementAndGet();
-            Thread.sleep(100); // a slowloris client: one byte every 100 ms
-          }
-        } catch (Exception e) {
-          // cut off by the balancer: what this test expects
-        }
-      });
-      trickle.setDaemon(true);
-      trickle.start();
-      HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port("www") + "/"))
-          .build(), HttpResponse.BodyHandlers.discarding()).thenAccept(r -> other.complete(r.statusCode()));
+  /** A connection to the balancer, once it has taken it (its timeouts count from then). */
+  private Socket connect() throws IOException {
+    int before = lb.openConnections("www");
+    Socket s = new Socket("127.0.0.1", lb.port("www"));
+    s.setSoTimeout(10_000);
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.openConnections("www") > before);
+    return s;
+  }
 
-      String answer = readAll(s);
-      long tookMillis = (System.nanoTime() - t0) / 1_000_000;
-      int sentBeforeTheAnswer = trickled.get();
+  /** Waits until a client connection of the balancer is in {@code phase} (it has read what was sent). */
+  private void awaitPhase(ClientPhase phase) {
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.clientPhases("www").contains(phase));
+  }
 
-      assertThat(answer).startsWith("HTTP/1.1 408 Request Time-out\r\n").endsWith(RequestTimeoutConnectionFactory.PAGE_408.body());
-      // cut at timeout http-request (1 s), not before, although it never stopped sending (it had
-      // 10 s of bytes to send)
-      assertThat(tookMillis).isGreaterThanOrEqualTo(900L);
-      assertThat(sentBeforeTheAnswer).isLessThan(100);
+  /** Whether the balancer has neither answered nor closed {@code s} (given 200 ms to do so wrongly). */
+  private static boolean stillOpen(Socket s) throws IOException {
+    int timeout = s.getSoTimeout();
+    s.setSoTimeout(200);
+    try {
+      s.getInputStream().read(); // an answer, or the end: not open any more
+      return false;
+    } catch (java.net.SocketTimeoutException nothingYet) {
+      return true;
+    } finally {
+      s.setSoTimeout(timeout);
     }
-    assertThat(other.get()).isEqualTo(200);
+  }
+
+  private static void write(Socket s, String text) throws IOException {
+    s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+    s.getOutputStream().flush();
+  }
+
+  @Test
+  void aTricklingClientGets408AtTimeoutHttpRequestWhileOthersAreServed() throws Exception {
+    try (Socket s = connect()) {
+      write(s, "GET / HTTP/1.1\r\nHost: a\r\n");
+      write(s, "X-Slow: a");
+      clock.advance(Duration.ofMillis(999));
+      write(s, "b"); // still sending: a slowloris client
+      assertThat(stillOpen(s)).as("before timeout http-request").isTrue();
+      HttpResponse<String> other = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + lb.port("www") + "/")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(other.statusCode()).as("another client meanwhile").isEqualTo(200);
+
+      clock.advance(Duration.ofMillis(1));
+
+      assertThat(readAll(s)).startsWith("HTTP/1.1 408 Request Time-out\r\n")
+          .endsWith(RequestTimeoutConnectionFactory.PAGE_408.body());
+    }
   }
 
   @Test
@@ -116,9 +144,9 @@ class SlowClientsIT {
 
     String theirs;
     String ours;
-    try (Socket h = new Socket("127.0.0.1", port); Socket o = new Socket("127.0.0.1", lb.port("www"))) {
+    try (Socket h = new Socket("127.0.0.1", port); Socket o = connect()) {
       h.setSoTimeout(10_000);
-      o.setSoTimeout(10_000);
+      clock.advance(Duration.ofSeconds(1)); // HAProxy's own second passes in real time
       theirs = readAll(h);
       ours = readAll(o);
     }
@@ -128,55 +156,59 @@ class SlowClientsIT {
 
   @Test
   void anIdleKeepAliveConnectionIsClosedSilentlyAfterTimeoutHttpKeepAlive() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", lb.port("www")); Socket stalled = new Socket("127.0.0.1", lb.port("www"))) {
-      s.setSoTimeout(10_000);
-      // beside it, a client stalled in its body from the same moment: cut at timeout client (3 s)
-      stalled.getOutputStream().write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab"
-          .getBytes(StandardCharsets.ISO_8859_1));
-      s.getOutputStream().write("GET / HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      long t0 = System.nanoTime();
-      String answer = readAll(s);
-      long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+    try (Socket s = connect()) {
+      write(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      String head = readHead(s);
+      s.getInputStream().readNBytes(contentLength(head));
+      assertThat(head).startsWith("HTTP/1.1 200");
+      awaitPhase(ClientPhase.BETWEEN);
 
-      assertThat(answer).startsWith("HTTP/1.1 200").doesNotContain("408");
-      // closed after timeout http-keep-alive (500 ms), not before, and before timeout client: the
-      // stalled connection is still open
-      assertThat(tookMillis).isGreaterThanOrEqualTo(300L);
-      stalled.setSoTimeout(1);
-      assertThat(stillOpen(stalled)).as("the stalled client, under timeout client").isTrue();
-    }
-  }
+      clock.advance(Duration.ofMillis(499));
+      assertThat(stillOpen(s)).as("before timeout http-keep-alive").isTrue();
+      clock.advance(Duration.ofMillis(1));
 
-  /** Whether the balancer has neither answered nor closed {@code s} yet. */
-  private static boolean stillOpen(Socket s) throws IOException {
-    try {
-      s.getInputStream().read(); // an answer, or the end: not open any more
-      return false;
-    } catch (java.net.SocketTimeoutException nothingYet) {
-      return true;
+      assertThat(s.getInputStream().read()).as("closed, and no 408").isEqualTo(-1);
     }
   }
 
   @Test
-  void aClientStalledInItsBodyIsCutAtTimeoutClient() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", lb.port("www"))) {
-      s.setSoTimeout(10_000);
-      long t0 = System.nanoTime();
-      s.getOutputStream().write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab".getBytes(StandardCharsets.ISO_8859_1));
-      readAll(s);
-      long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+  void aClientStalledInItsBodyIsCutAtTimeoutClientNotTheShorterOnes() throws Exception {
+    try (Socket s = connect()) {
+      write(s, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
+      awaitPhase(ClientPhase.BODY);
+      clock.advance(Duration.ofMillis(2999));
+      assertThat(stillOpen(s)).as("past http-request and keep-alive, before timeout client").isTrue();
+      clock.advance(Duration.ofMillis(1));
 
-      // timeout client (3 s) applies, not the shorter keep-alive or http-request ones; and not
-      // never: it ended within the socket's 10 s
-      assertThat(tookMillis).isGreaterThanOrEqualTo(2500L);
+      assertThat(readAll(s)).isEqualTo("");
     }
   }
 
   @Test
-  void aRequestWaitingForItsServerIsNotCutByTheShorterTimeouts() throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+  void aRequestWaitingForItsServerIsNotCutByTheClientSideTimeouts() throws Exception {
+    CompletableFuture<HttpResponse<String>> r = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + lb.port("www") + "/?delay=1500")).build(), HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(5)).until(() -> lb.balancer().server("app", "s1").orElseThrow().inFlight() == 1);
 
-    assertThat(r.statusCode()).isEqualTo(200);
+    clock.advance(Duration.ofSeconds(10)); // every client-side timeout passes while the server works
+
+    assertThat(r.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+  }
+
+  private static String readHead(Socket s) throws IOException {
+    StringBuilder b = new StringBuilder();
+    while (!b.toString().endsWith("\r\n\r\n")) {
+      int c = s.getInputStream().read();
+      if (c < 0) {
+        break;
+      }
+      b.append((char) c);
+    }
+    return b.toString();
+  }
+
+  private static int contentLength(String head) {
+    return head.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
+        .mapToInt(l -> Integer.parseInt(l.substring(15).trim())).findFirst().orElse(0);
   }
 }

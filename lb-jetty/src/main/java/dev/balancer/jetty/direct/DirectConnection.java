@@ -4,12 +4,14 @@ import dev.balancer.jetty.log.AccessLog;
 import dev.balancer.jetty.http1.HeadRewriter;
 import dev.balancer.jetty.http1.HttpHead;
 import dev.balancer.jetty.http1.RawAnswers;
+import dev.balancer.jetty.listen.ClientPhase;
 import dev.balancer.jetty.listen.RequestTimeoutConnectionFactory;
 import dev.balancer.core.BackendServer;
 import dev.balancer.core.Decision;
 import dev.balancer.core.Exchange;
 import dev.balancer.core.Failure;
 import dev.balancer.core.Lease;
+import dev.balancer.core.Scheduler;
 import dev.balancer.core.Termination;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -19,7 +21,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.Connection;
@@ -35,7 +36,7 @@ import org.eclipse.jetty.util.Promise;
  * One request at a time; anything it does not take on goes to Jetty's HTTP/1.1 connection, with the
  * bytes already read, for the rest of the connection's life.
  */
-public final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom {
+public final class DirectConnection extends AbstractConnection implements Connection.UpgradeFrom, ClientPhase.Aware {
 
   /** Our read buffer: a request head and body must fit in it to take the direct path. */
   static final int BUFFER = 16 * 1024;
@@ -57,7 +58,9 @@ public final class DirectConnection extends AbstractConnection implements Connec
   /** Since when the client has not taken a pending piece of the answer (0: it has). */
   private long stalledSinceNanos;
   private long messages;
-  private long lastActivityNanos = System.nanoTime();
+  private volatile long lastActivityNanos;
+  /** lb-core's clock: the client side's timeouts are counted and checked on it (a test drives it). */
+  private final Scheduler clock;
 
   // the exchange under way: what lb-core keeps of it (decision, retries, termination, counters), and its bytes
   private final Exchange exchange;
@@ -107,6 +110,8 @@ public final class DirectConnection extends AbstractConnection implements Connec
     this.fallback = fallback;
     this.timeouts = timeouts;
     this.exchange = new Exchange(proxy.balancer);
+    this.clock = proxy.balancer.scheduler();
+    this.lastActivityNanos = clock.nanoTime();
   }
 
   Connector connector() {
@@ -118,8 +123,9 @@ public final class DirectConnection extends AbstractConnection implements Connec
     super.onOpen();
     proxy.connections.add(this);
     if (timeouts.httpRequest() > 0) {
-      connector.getScheduler().schedule(this::checkFirstRequest, timeouts.httpRequest(), TimeUnit.MILLISECONDS);
+      clock.schedule(Duration.ofMillis(timeouts.httpRequest()), this::checkFirstRequest);
     }
+    armTimeouts();
     getEndPoint().fillInterested(readCallback);
   }
 
@@ -165,12 +171,56 @@ public final class DirectConnection extends AbstractConnection implements Connec
   }
 
   @Override
+  public ClientPhase phase() {
+    State s = state;
+    if (s == State.READING) {
+      return messages > 0 && scanned == 0 && !bodyPending ? ClientPhase.BETWEEN : bodyPending ? ClientPhase.BODY
+          : ClientPhase.HEAD;
+    }
+    return s == State.DECIDING || s == State.EXCHANGE ? ClientPhase.EXCHANGE : ClientPhase.DONE;
+  }
+
+  /** Jetty's idle timeout is off on our end points (the clock checks): only a handed-over connection's counts. */
+  @Override
   public boolean onIdleExpired(TimeoutException timeout) {
     if (state == State.HANDED_OVER || state == State.CLOSED) {
       getEndPoint().close();
       return true;
     }
-    long idle = (System.nanoTime() - lastActivityNanos) / 1_000_000;
+    return false;
+  }
+
+  private void armTimeouts() {
+    if (timeouts.shortest() > 0) {
+      clock.schedule(Duration.ofMillis(timeouts.shortest()), this::checkTimeouts);
+    }
+  }
+
+  /**
+   * Every shortest of the three client timeouts, on the clock (one timer a period, not one a
+   * request): closes the connection when the timeout of where it is has passed, else looks again.
+   */
+  private void checkTimeouts() {
+    if (state == State.HANDED_OVER || state == State.CLOSED || !getEndPoint().isOpen()) {
+      return; // Jetty's connection counts a handed-over one's
+    }
+    boolean close;
+    try {
+      close = timedOut();
+    } catch (RuntimeException e) {
+      close = true; // a check that cannot run must not leave the connection unwatched
+    }
+    if (close) {
+      getEndPoint().close();
+    } else if (state != State.CLOSED) {
+      armTimeouts();
+    }
+  }
+
+  /** Whether the timeout of where the connection is has passed (a 408 is written here itself). */
+  private boolean timedOut() {
+    long now = clock.nanoTime();
+    long idle = (now - lastActivityNanos) / 1_000_000;
     if (state == State.READING) {
       boolean between = messages > 0 && (in == null || !in.hasRemaining());
       if (between) {
@@ -192,10 +242,10 @@ public final class DirectConnection extends AbstractConnection implements Connec
     }
     ServerLink l = link;
     if (state == State.EXCHANGE && l != null && l.writing()) {
-      // the answer waits for the client to read: 'timeout client' (HAProxy's cD)
-      long now = System.nanoTime();
+      // the answer waits for the client to read: 'timeout client' (HAProxy's cD), from the last
+      // piece the client took (bodyWritten starts the count again)
       if (stalledSinceNanos == 0) {
-        stalledSinceNanos = now - timeouts.shortest() * 1_000_000;
+        stalledSinceNanos = now;
       }
       if ((now - stalledSinceNanos) / 1_000_000 >= timeouts.client()) {
         clientTimedOut = true;
@@ -260,7 +310,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
           getEndPoint().tryFillInterested(readCallback); // it may be there since the last exchange
           return;
         }
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         if (scanned == 0) {
           beginNanos = now;
         }
@@ -310,7 +360,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
     scanned = 0;
     request = h;
     requestLength = (int) (length + body);
-    headersNanos = System.nanoTime();
+    headersNanos = clock.nanoTime();
     decide();
     return false;
   }
@@ -699,7 +749,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
       }
     }
     reset();
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = clock.nanoTime();
     if (close) {
       state = State.CLOSED;
       getEndPoint().close();
@@ -718,7 +768,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
   }
 
   private boolean tryRequestAfterPipeline() {
-    beginNanos = System.nanoTime();
+    beginNanos = clock.nanoTime();
     return state == State.READING && tryRequest();
   }
 

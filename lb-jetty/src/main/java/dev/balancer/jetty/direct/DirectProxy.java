@@ -124,7 +124,7 @@ public final class DirectProxy extends ContainerLifeCycle implements Graceful {
         return fallback.newConnection(connector, endPoint);
       }
       RequestTimeoutConnectionFactory.Timeouts t = fallback.timeouts();
-      endPoint.setIdleTimeout(t.shortest());
+      endPoint.setIdleTimeout(0); // the connection checks its timeouts on lb-core's clock itself
       return new DirectConnection(DirectProxy.this, connector, ends, fallback, t);
     }
   }

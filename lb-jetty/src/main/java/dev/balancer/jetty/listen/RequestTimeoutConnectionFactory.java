@@ -1,9 +1,10 @@
 package dev.balancer.jetty.listen;
 
+import dev.balancer.core.Scheduler;
 import dev.balancer.jetty.http1.RawAnswers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
@@ -42,11 +43,23 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
 
   private volatile Timeouts timeouts;
   private final TimeoutListener listener;
+  private final Scheduler clock;
 
-  public RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts, TimeoutListener listener) {
+  /**
+   * @param clock where the timeouts are counted and checked (lb-core's {@link Scheduler}, so that
+   *     a test can drive them): Jetty's own idle timeout is off on these connections
+   */
+  public RequestTimeoutConnectionFactory(HttpConfiguration config, Timeouts timeouts, TimeoutListener listener,
+      Scheduler clock) {
     super(config);
     this.timeouts = timeouts;
     this.listener = listener;
+    this.clock = java.util.Objects.requireNonNull(clock, "clock");
+  }
+
+  /** The clock the client side's timeouts run on. */
+  public Scheduler clock() {
+    return clock;
   }
 
   /** The timeouts new connections take. */
@@ -62,34 +75,77 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
   @Override
   public Connection newConnection(Connector connector, EndPoint endPoint) {
     Timeouts t = timeouts;
-    endPoint.setIdleTimeout(t.shortest());
-    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, t, listener);
+    endPoint.setIdleTimeout(0); // the connection checks its timeouts on the clock itself
+    TimedConnection c = new TimedConnection(getHttpConfiguration(), connector, endPoint, t, listener, clock);
     c.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
     c.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
     return configure(c, connector, endPoint);
   }
 
-  public static final class TimedConnection extends HttpConnection {
-    private final long httpRequestMillis;
+  public static final class TimedConnection extends HttpConnection implements ClientPhase.Aware {
     private final Timeouts timeouts;
     private final Connector connector;
     private final TimeoutListener listener;
+    private final Scheduler clock;
+    /** The bytes out at the last check, and when the connection last moved (on the clock). */
+    private long lastBytesOut = -1;
+    private volatile long lastActivityNanos;
 
     TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, Timeouts timeouts,
-        TimeoutListener listener) {
+        TimeoutListener listener, Scheduler clock) {
       super(config, connector, endPoint);
       this.connector = connector;
       this.listener = listener;
       this.timeouts = timeouts;
-      this.httpRequestMillis = timeouts.httpRequest();
+      this.clock = clock;
     }
 
     @Override
     public void onOpen() {
       super.onOpen();
-      if (httpRequestMillis > 0) {
-        connector.getScheduler().schedule(this::checkFirstRequest, httpRequestMillis, TimeUnit.MILLISECONDS);
+      lastActivityNanos = clock.nanoTime();
+      lastBytesOut = getBytesOut();
+      if (timeouts.httpRequest() > 0) {
+        clock.schedule(Duration.ofMillis(timeouts.httpRequest()), this::checkFirstRequest);
       }
+      arm();
+    }
+
+    @Override
+    public ClientPhase phase() {
+      if (!getEndPoint().isOpen()) {
+        return ClientPhase.DONE;
+      }
+      HttpParser.State s = getParser().getState();
+      if (getParser().isStart()) {
+        return getMessagesIn() > 0 ? ClientPhase.BETWEEN : ClientPhase.HEAD;
+      }
+      return inHead() ? ClientPhase.HEAD : s.ordinal() < HttpParser.State.END.ordinal() ? ClientPhase.BODY
+          : ClientPhase.EXCHANGE;
+    }
+
+    @Override
+    public void onFillable() {
+      lastActivityNanos = clock.nanoTime();
+      super.onFillable();
+    }
+
+    /** Each exchange's end is activity too: the keep-alive timeout counts from it. */
+    @Override
+    protected HttpStreamOverHTTP1 newHttpStream(String method, String uri, org.eclipse.jetty.http.HttpVersion version) {
+      return new HttpStreamOverHTTP1(method, uri, version) {
+        @Override
+        public void succeeded() {
+          lastActivityNanos = clock.nanoTime();
+          super.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable x) {
+          lastActivityNanos = clock.nanoTime();
+          super.failed(x);
+        }
+      };
     }
 
     /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
@@ -99,38 +155,63 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
       }
     }
 
-    /** When the endpoint last woke us, and for how long the connection has been idle since then. */
-    private long lastWakeNanos;
-    private long idleMillis;
+    private void arm() {
+      if (timeouts.shortest() > 0) {
+        clock.schedule(Duration.ofMillis(timeouts.shortest()), this::check);
+      }
+    }
 
     /**
-     * The endpoint wakes us after the shortest of the three timeouts, and Jetty then starts its
-     * idle clock again: so the time the connection has been idle is counted here, over wake-ups
-     * that follow each other with no activity between them. Which timeout applies depends on
-     * where the connection is: between two requests {@code timeout http-keep-alive} (a silent
-     * close), in a request head {@code timeout http-request} (408), else {@code timeout client}.
+     * Every shortest of the three timeouts, on the clock: how long the connection has been idle
+     * (no byte in or out) decides, by where it is: between two requests {@code timeout
+     * http-keep-alive} (a silent close), in a request head {@code timeout http-request} (408),
+     * else {@code timeout client}, where Jetty decides what the idle request gets (as it would
+     * on its own idle timeout).
      */
-    @Override
-    public boolean onIdleExpired(TimeoutException timeout) {
-      if (!getServer().isRunning() || connector.isShutdown()) {
-        return super.onIdleExpired(timeout); // stopping: Jetty's graceful close decides
+    private void check() {
+      if (!getEndPoint().isOpen()) {
+        return;
       }
-      long now = System.nanoTime();
-      long step = timeouts.shortest();
-      boolean continued = lastWakeNanos != 0 && (now - lastWakeNanos) / 1_000_000 <= step + step / 2 + 50;
-      idleMillis = continued ? idleMillis + step : step;
-      lastWakeNanos = now;
-      boolean betweenRequests = getParser().isStart() && getMessagesIn() > 0;
-      if (betweenRequests) {
-        return idleMillis >= timeouts.keepAlive() && super.onIdleExpired(timeout);
-      }
-      if (inHead()) {
-        if (idleMillis >= timeouts.httpRequest()) {
-          timeout408();
+      try {
+        long now = clock.nanoTime();
+        boolean stopping = !getServer().isRunning() || connector.isShutdown();
+        boolean betweenRequests = getParser().isStart() && getMessagesIn() > 0;
+        // reads and each exchange's end stamp the time themselves; an answer going out to a slow
+        // reader shows as bytes out that moved since the last look
+        long out = getBytesOut();
+        if (out != lastBytesOut) {
+          lastBytesOut = out;
+          if (!betweenRequests) {
+            lastActivityNanos = now;
+          }
         }
-        return false;
+        long idleMillis = (now - lastActivityNanos) / 1_000_000;
+        if (stopping || betweenRequests && idleMillis >= timeouts.keepAlive()) {
+          expire(idleMillis); // stopping: Jetty's graceful close decides
+        } else if (!betweenRequests && inHead()) {
+          if (idleMillis >= timeouts.httpRequest()) {
+            timeout408();
+            return;
+          }
+        } else if (!betweenRequests && idleMillis >= timeouts.client()) {
+          expire(idleMillis);
+        }
+      } catch (RuntimeException e) {
+        getEndPoint().close(e); // a check that cannot run must not leave the connection unwatched
+        return;
       }
-      return idleMillis >= timeouts.client() && super.onIdleExpired(timeout);
+      if (getEndPoint().isOpen()) {
+        arm();
+      }
+    }
+
+    /**
+     * Jetty's idle expiry, at our time: Jetty's end point fails what waits on the client (a read of
+     * the body, a write of the answer) and the connection closes it or fails the request under way,
+     * as on Jetty's own idle timeout; so the end point is given one of a millisecond, from now.
+     */
+    private void expire(long idleMillis) {
+      getEndPoint().setIdleTimeout(1);
     }
 
     private boolean inHead() {
