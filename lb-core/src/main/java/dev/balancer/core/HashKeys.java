@@ -2,7 +2,7 @@ package dev.balancer.core;
 
 import dev.balancer.config.model.Balance;
 import dev.balancer.config.model.HashType;
-import dev.balancer.core.balance.Hashes;
+import dev.balancer.core.internal.balance.Hashes;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;

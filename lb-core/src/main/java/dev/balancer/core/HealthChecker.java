@@ -4,7 +4,7 @@ import dev.balancer.config.model.Backend;
 import dev.balancer.config.model.ServerSettings;
 import dev.balancer.core.health.CheckResult;
 import dev.balancer.core.health.CheckTarget;
-import dev.balancer.core.health.HealthMachine;
+import dev.balancer.core.internal.health.HealthMachine;
 import dev.balancer.core.health.Prober;
 import java.time.Duration;
 import java.util.ArrayList;

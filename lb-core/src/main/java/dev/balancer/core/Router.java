@@ -2,7 +2,7 @@ package dev.balancer.core;
 
 import dev.balancer.config.model.Frontend;
 import dev.balancer.config.model.UseBackendRule;
-import dev.balancer.core.rules.Acls;
+import dev.balancer.core.internal.rules.Acls;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

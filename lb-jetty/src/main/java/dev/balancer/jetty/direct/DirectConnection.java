@@ -58,7 +58,8 @@ public final class DirectConnection extends AbstractConnection implements Connec
   /** Since when the client has not taken a pending piece of the answer (0: it has). */
   private long stalledSinceNanos;
   private long messages;
-  private volatile long lastActivityNanos;
+  /** Written on the selector thread, read by the clock's check: a stale read only delays a timeout by a period. */
+  private long lastActivityNanos;
   /** lb-core's clock: the client side's timeouts are counted and checked on it (a test drives it). */
   private final Scheduler clock;
 

@@ -1,7 +1,8 @@
-package dev.balancer.core.health;
+package dev.balancer.core.internal.health;
 
 import dev.balancer.config.model.ServerSettings;
 import dev.balancer.core.Health;
+import dev.balancer.core.health.CheckStatus;
 import java.time.Duration;
 
 /**

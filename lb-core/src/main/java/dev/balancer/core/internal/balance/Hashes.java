@@ -1,4 +1,4 @@
-package dev.balancer.core.balance;
+package dev.balancer.core.internal.balance;
 
 import dev.balancer.config.model.HashType;
 

@@ -1,4 +1,4 @@
-package dev.balancer.core.rules;
+package dev.balancer.core.internal.rules;
 
 import dev.balancer.config.model.Acl;
 import dev.balancer.config.model.Condition;

@@ -1,4 +1,4 @@
-package dev.balancer.core.rules;
+package dev.balancer.core.internal.rules;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -1,9 +1,10 @@
-package dev.balancer.core.health;
+package dev.balancer.core.internal.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.balancer.config.model.ServerSettings;
 import dev.balancer.core.Health;
+import dev.balancer.core.health.CheckStatus;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.balancer.core.balance;
+package dev.balancer.core.internal.balance;
 
 import java.util.Comparator;
 import java.util.HashMap;
