@@ -135,11 +135,19 @@ final class BackendRuntime {
    * 503. With no usable server at all, the answer is 503 at once.
    */
   CompletableFuture<Decision> lease(RequestView request) {
+    return lease(request, null);
+  }
+
+  /**
+   * As {@link #lease(RequestView)}, passing over {@code avoid} while another server can take the
+   * request (HAProxy's {@code srvtoavoid}, for a retry): it is chosen only when no other is.
+   */
+  CompletableFuture<Decision> lease(RequestView request, BackendServer avoid) {
     long key = HashKeys.key(config.balance(), config.hashType(), request);
     Pending pending;
     synchronized (this) {
       refreshIfDue();
-      BackendServer s = fifo && anyMaxconn && !queue.isEmpty() ? null : choose(key);
+      BackendServer s = fifo && anyMaxconn && !queue.isEmpty() ? null : choose(key, avoid);
       if (s != null && !s.isFull()) {
         return CompletableFuture.completedFuture(new Decision.Forward(take(s)));
       }
@@ -187,8 +195,19 @@ final class BackendRuntime {
     return pending.future;
   }
 
-  private BackendServer choose(long key) {
-    return fwrr != null ? fwrr.next(full) : picker.pick(key, full);
+  private BackendServer choose(long key, BackendServer avoid) {
+    if (fwrr != null) {
+      return fwrr.next(full, avoid);
+    }
+    if (avoid != null && key < 0) {
+      // the other algorithms: another server while one is free, else the avoided one (a hash
+      // key names its server, avoided or not, as in HAProxy)
+      BackendServer other = picker.pick(key, full.or(s -> s == avoid));
+      if (other != null) {
+        return other;
+      }
+    }
+    return picker.pick(key, full);
   }
 
   private Lease take(BackendServer s) {

@@ -330,6 +330,15 @@ public final class Balancer implements AutoCloseable {
    * queue (see {@link #decide}).
    */
   public CompletableFuture<Decision> decideAsync(String frontend, RequestView request) {
+    return decideAsync(frontend, request, null);
+  }
+
+  /**
+   * As {@link #decideAsync(String, RequestView)}, for a retry: the balance algorithm passes over
+   * {@code avoid} (the server that just failed) while another server can take the request, as
+   * HAProxy's {@code srvtoavoid}; null avoids none.
+   */
+  CompletableFuture<Decision> decideAsync(String frontend, RequestView request, BackendServer avoid) {
     Objects.requireNonNull(frontend, "frontend");
     Objects.requireNonNull(request, "request");
     Snapshot s = current.get();
@@ -356,7 +365,7 @@ public final class Balancer implements AutoCloseable {
     }
     String backend = router.backend(req);
     return backend == null ? CompletableFuture.completedFuture(Decision.Respond.NO_SERVER)
-        : forBackend(s, backend, req, frontendRules);
+        : forBackend(s, backend, req, frontendRules, avoid);
   }
 
   /**
@@ -397,7 +406,8 @@ public final class Balancer implements AutoCloseable {
   }
 
   /** The backend's rules, {@code option forwardfor}, then a server; the lease carries the header edits. */
-  private CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules) {
+  private CompletableFuture<Decision> forBackend(Snapshot s, String backend, EditableRequest req, HttpRules frontendRules,
+      BackendServer avoid) {
     req.routed(backend);
     HttpRules backendRules = s.backendRules.getOrDefault(backend, HttpRules.NONE);
     Decision answer = backendRules.onRequest(req);
@@ -420,7 +430,7 @@ public final class Balancer implements AutoCloseable {
     List<HeaderEdit> edits = req.edits();
     boolean clientClose = frontendRules.clientClose;
     boolean responseRules = clientClose || backendRules.hasResponseRules() || frontendRules.hasResponseRules();
-    CompletableFuture<Decision> picked = pick(s, backend, req);
+    CompletableFuture<Decision> picked = pick(s, backend, req, avoid);
     if (edits.isEmpty() && !responseRules) {
       return picked;
     }
@@ -453,7 +463,14 @@ public final class Balancer implements AutoCloseable {
   public CompletableFuture<Decision> decideForBackendAsync(String backend, RequestView request) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(request, "request");
-    return forBackend(current.get(), backend, EditableRequest.of(request), HttpRules.NONE);
+    return decideForBackendAsync(backend, request, null);
+  }
+
+  /** As {@link #decideForBackendAsync(String, RequestView)}, passing over {@code avoid} (see {@link #decideAsync(String, RequestView, BackendServer)}). */
+  CompletableFuture<Decision> decideForBackendAsync(String backend, RequestView request, BackendServer avoid) {
+    Objects.requireNonNull(backend, "backend");
+    Objects.requireNonNull(request, "request");
+    return forBackend(current.get(), backend, EditableRequest.of(request), HttpRules.NONE, avoid);
   }
 
   /** As {@link #decideForBackendAsync}, waiting on the calling thread while queued. */
@@ -461,16 +478,16 @@ public final class Balancer implements AutoCloseable {
     return decideForBackendAsync(backend, request).join();
   }
 
-  private static CompletableFuture<Decision> pick(Snapshot s, String backend, RequestView request) {
+  private static CompletableFuture<Decision> pick(Snapshot s, String backend, RequestView request, BackendServer avoid) {
     BackendRuntime be = s.backends.get(backend);
     if (be == null) {
       return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
     }
     Optional<CookieSettings> cookie = be.config().cookie();
     if (cookie.isEmpty()) {
-      return be.lease(request);
+      return be.lease(request, avoid);
     }
-    return Persistence.decide(be, cookie.get(), request, be.scheduler().epochSeconds());
+    return Persistence.decide(be, cookie.get(), request, be.scheduler().epochSeconds(), avoid);
   }
 
   /** Requests waiting in a backend's queue for a server below its {@code maxconn}. */

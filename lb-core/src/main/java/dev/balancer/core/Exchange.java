@@ -107,8 +107,13 @@ public final class Exchange {
   }
 
   private CompletableFuture<Decision> route() {
+    return route(null);
+  }
+
+  private CompletableFuture<Decision> route(BackendServer avoid) {
     try {
-      return frontend != null ? balancer.decideAsync(frontend, view) : balancer.decideForBackendAsync(viaBackend, view);
+      return frontend != null ? balancer.decideAsync(frontend, view, avoid)
+          : balancer.decideForBackendAsync(viaBackend, view, avoid);
     } catch (RuntimeException e) {
       LOG.warn("the balancer's decision failed: {}", e.toString());
       return CompletableFuture.completedFuture(Decision.Respond.NO_SERVER);
@@ -306,19 +311,19 @@ public final class Exchange {
     backendStats.retry();
     if (!failedLease.isPersistent()) {
       // beyond HAProxy, which tries the same server first: another one, since nothing sticks here
-      return redecide(f, failed, 0);
+      return redecide(f, failed);
     }
     Optional<Integer> redispatch = backend.flatMap(b -> b.options().redispatch());
     boolean move = redispatch.isPresent()
         && (redispatch.get() < 0 ? attempt == max : redispatch.get() > 0 && attempt % redispatch.get() == 0);
     if (move) {
       ignorePersistence = true;
-      return redecide(f, failed, 0);
+      return redecide(f, failed);
     }
     Duration connect = backend.flatMap(b -> b.timeouts().connect()).orElse(Duration.ofSeconds(1));
     Duration wait = connect.compareTo(Duration.ofSeconds(1)) < 0 ? connect : Duration.ofSeconds(1);
     CompletableFuture<Next> later = new CompletableFuture<>();
-    clock.schedule(wait, () -> redecide(f, null, 0).whenComplete((n, x) -> {
+    clock.schedule(wait, () -> redecide(f, null).whenComplete((n, x) -> {
       if (x != null) {
         later.completeExceptionally(x);
       } else {
@@ -328,9 +333,12 @@ public final class Exchange {
     return later;
   }
 
-  /** Decides again, avoiding {@code avoid} while another server takes the request (HAProxy's srvtoavoid). */
-  private CompletableFuture<Next> redecide(Failure f, BackendServer avoid, int tries) {
-    CompletableFuture<Decision> decision = route();
+  /**
+   * Decides again; the balance algorithm passes over {@code avoid} while another server can take
+   * the request (HAProxy's {@code srvtoavoid}).
+   */
+  private CompletableFuture<Next> redecide(Failure f, BackendServer avoid) {
+    CompletableFuture<Decision> decision = route(avoid);
     pending = decision;
     if (ended) {
       decision.cancel(false); // the client went meanwhile: leave the queue
@@ -347,10 +355,6 @@ public final class Exchange {
       }
       if (!(d instanceof Decision.Forward fw)) {
         return CompletableFuture.completedFuture(giveUp(f));
-      }
-      if (avoid != null && fw.lease().server() == avoid && tries < 3) {
-        fw.lease().release();
-        return redecide(f, avoid, tries + 1);
       }
       if (avoid != null && fw.lease().server() != avoid) {
         // HAProxy's wredis: counted on the server the request left

@@ -36,6 +36,12 @@ final class Persistence {
   private Persistence() {}
 
   static CompletableFuture<Decision> decide(BackendRuntime be, CookieSettings cookie, RequestView request, long now) {
+    return decide(be, cookie, request, now, null);
+  }
+
+  /** As above; the balance algorithm passes over {@code avoid} when no cookie names the server. */
+  static CompletableFuture<Decision> decide(BackendRuntime be, CookieSettings cookie, RequestView request, long now,
+      BackendServer avoid) {
     Sent sent = Sent.parse(cookie, request.cookie(cookie.name()), now);
     boolean persist = be.config().options().enabled("persist");
     BackendServer target = null;
@@ -47,7 +53,7 @@ final class Persistence {
         }
       }
     }
-    CompletableFuture<Decision> f = target != null ? be.leaseOn(target) : be.lease(request);
+    CompletableFuture<Decision> f = target != null ? be.leaseOn(target) : be.lease(request, avoid);
     boolean post = request.method().equals("POST");
     return Futures.map(f, d -> {
       if (d instanceof Decision.Forward fw) {

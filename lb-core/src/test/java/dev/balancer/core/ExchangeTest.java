@@ -63,6 +63,31 @@ class ExchangeTest {
   }
 
   @Test
+  void aRetryPassesOverTheFailedServerInTheRoundRobinOrderAsHaproxysSrvtoavoid() {
+    Balancer b = balancer("", "  server s1 127.0.0.1:1\n  server s2 127.0.0.1:2\n  server s3 127.0.0.1:3\n");
+    Exchange x = new Exchange(b).begin("www", GET);
+    assertThat(forward(x).lease().server().name()).isEqualTo("s1");
+
+    // s2 is next in the order anyway: the retry takes it, and the order goes on with s3
+    assertThat(serverOf(now(x.failed(Failure.connect(false))))).isEqualTo("s2");
+    Exchange next = new Exchange(b).begin("www", GET);
+    assertThat(forward(next).lease().server().name()).isEqualTo("s3");
+  }
+
+  @Test
+  void theFailedServerIsTakenAgainOnlyWhenNoOtherCanBe() {
+    Balancer b = balancer("", "  server s1 127.0.0.1:1\n  server s2 127.0.0.1:2 maxconn 1\n");
+    Exchange busy = new Exchange(b).begin("www", GET);
+    Exchange x = new Exchange(b).begin("www", GET);
+    assertThat(forward(x).lease().server().name()).isEqualTo("s1");
+    assertThat(forward(busy).lease().server().name()).isEqualTo("s2");
+
+    // s2 is full: the retry goes to s1 although it just failed, as HAProxy falls back to the avoided one
+    assertThat(serverOf(now(x.failed(Failure.connect(false))))).isEqualTo("s1");
+    assertThat(b.server("app", "s1").orElseThrow().stats().redispatches()).isZero();
+  }
+
+  @Test
   void whenEveryRetryIsSpentTheClientGets503AndTheStateIsSC() {
     Balancer b = balancer("", "  retries 2\n  server s1 127.0.0.1:1\n");
     Exchange x = new Exchange(b).begin("www", GET);

@@ -248,6 +248,15 @@ public final class DynamicFwrr<T> {
    * every one is full.
    */
   public T next(Predicate<T> full) {
+    return next(full, null);
+  }
+
+  /**
+   * As {@link #next(Predicate)}, passing over {@code avoid} once (HAProxy's {@code srvtoavoid}, a
+   * retry's failed server): it is remembered and chained with the full ones, and taken only when no
+   * other server comes up.
+   */
+  public T next(Predicate<T> full, T avoid) {
     Group g;
     if (srvAct > 0) {
       g = act;
@@ -260,6 +269,7 @@ public final class DynamicFwrr<T> {
     }
     boolean switched = false;
     List<Node> fulls = new ArrayList<>();
+    Node avoided = null;
     Node srv;
     while (true) {
       if (g.currWeight == 0) {
@@ -271,17 +281,27 @@ public final class DynamicFwrr<T> {
           break;
         }
         if (switched) {
+          if (avoided != null) {
+            srv = avoided; // nothing else: the avoided one after all
+            break;
+          }
           requeue(g, fulls, null, true);
           return null;
         }
         switched = true;
         switchTrees(g);
       }
+      if (srv == avoided) {
+        break;
+      }
       updatePosition(g, srv);
       delete(srv);
       g.currPos++;
       if (!full.test(srv.server)) {
-        break;
+        if (srv.server != avoid || avoided != null) {
+          break;
+        }
+        avoided = srv; // selected, yet avoided: remembered for later
       }
       fulls.add(srv);
     }
