@@ -29,6 +29,17 @@ class ExchangeTest {
     return (Decision.Forward) x.decided(x.decide().getNow(null));
   }
 
+  /** An exchange whose request was decided and sent to a server. */
+  private static Exchange forwarded(Balancer b) {
+    return forwarded(b, GET);
+  }
+
+  private static Exchange forwarded(Balancer b, RequestView request) {
+    Exchange x = new Exchange(b).begin("www", request);
+    forward(x);
+    return x;
+  }
+
   private static Exchange.Next now(CompletableFuture<Exchange.Next> next) {
     assertThat(next).isDone();
     return next.getNow(null);
@@ -90,8 +101,7 @@ class ExchangeTest {
   @Test
   void whenEveryRetryIsSpentTheClientGets503AndTheStateIsSC() {
     Balancer b = balancer("", "  retries 2\n  server s1 127.0.0.1:1\n");
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
 
     assertThat(serverOf(now(x.failed(Failure.connect(false))))).isEqualTo("s1");
     assertThat(serverOf(now(x.failed(Failure.connect(true))))).isEqualTo("s1");
@@ -107,8 +117,7 @@ class ExchangeTest {
   @Test
   void aServerTimeoutIsNeverRetriedAndAnswers504() {
     Balancer b = balancer("", TWO);
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
 
     assertThat(statusOf(now(x.failed(Failure.noAnswer(true, true))))).isEqualTo(504);
     assertThat(x.termination().code()).isEqualTo("sH");
@@ -119,12 +128,10 @@ class ExchangeTest {
   @Test
   void aClosedConnectionIsRetriedOnlyWhenTheRequestCanGoAgain() {
     Balancer b = balancer("", TWO);
-    Exchange replayable = new Exchange(b).begin("www", GET);
-    forward(replayable);
+    Exchange replayable = forwarded(b);
     assertThat(now(replayable.failed(Failure.noAnswer(false, true)))).isInstanceOf(Exchange.Next.Resend.class);
 
-    Exchange bodySent = new Exchange(b).begin("www", GET);
-    forward(bodySent);
+    Exchange bodySent = forwarded(b);
     assertThat(statusOf(now(bodySent.failed(Failure.noAnswer(false, false))))).isEqualTo(502);
     assertThat(bodySent.termination().code()).isEqualTo("SH");
   }
@@ -132,8 +139,7 @@ class ExchangeTest {
   @Test
   void aRequestWhoseBodyWasStreamedIsNeverSentAgain() {
     Balancer b = balancer("", TWO);
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
 
     assertThat(statusOf(now(x.failed(Failure.connect(false, false))))).isEqualTo(503);
     assertThat(x.retries()).isZero();
@@ -142,8 +148,7 @@ class ExchangeTest {
   @Test
   void anInvalidAnswerIs502PHAndAnAnswerCutAfterItBeganCutsTheClient() {
     Balancer b = balancer("", TWO);
-    Exchange invalid = new Exchange(b).begin("www", GET);
-    forward(invalid);
+    Exchange invalid = forwarded(b);
     assertThat(statusOf(now(invalid.failed(Failure.invalidAnswer())))).isEqualTo(502);
     assertThat(invalid.termination().code()).isEqualTo("PH");
 
@@ -155,8 +160,7 @@ class ExchangeTest {
     cut.end(200, 100, 1000);
     assertThat(s.stats().serverAborts()).isEqualTo(1);
 
-    Exchange stalled = new Exchange(b).begin("www", GET);
-    forward(stalled);
+    Exchange stalled = forwarded(b);
     stalled.answered(200);
     assertThat(now(stalled.failed(Failure.answerCut(true)))).isInstanceOf(Exchange.Next.Cut.class);
     assertThat(stalled.termination().code()).isEqualTo("sD");
@@ -180,8 +184,7 @@ class ExchangeTest {
   @Test
   void theSameServerWaitIsOneSecondAtMost() {
     Balancer b = balancer("  timeout connect 5s\n", STICKY);
-    Exchange x = new Exchange(b).begin("www", STUCK_TO_S1);
-    forward(x);
+    Exchange x = forwarded(b, STUCK_TO_S1);
 
     CompletableFuture<Exchange.Next> next = x.failed(Failure.connect(false));
     time.advance(Duration.ofMillis(999));
@@ -193,8 +196,7 @@ class ExchangeTest {
   @Test
   void optionRedispatchMovesAStuckRequestOnItsLastRetryOnly() {
     Balancer b = balancer("  timeout connect 100ms\n", "  retries 3\n  option redispatch\n" + STICKY);
-    Exchange x = new Exchange(b).begin("www", STUCK_TO_S1);
-    forward(x);
+    Exchange x = forwarded(b, STUCK_TO_S1);
 
     for (int retry = 1; retry <= 2; retry++) {
       CompletableFuture<Exchange.Next> next = x.failed(Failure.connect(false));
@@ -208,16 +210,14 @@ class ExchangeTest {
   @Test
   void optionRedispatchNMovesEveryNthRetryAndZeroNever() {
     Balancer every2 = balancer("  timeout connect 100ms\n", "  retries 4\n  option redispatch 2\n" + STICKY);
-    Exchange x = new Exchange(every2).begin("www", STUCK_TO_S1);
-    forward(x);
+    Exchange x = forwarded(every2, STUCK_TO_S1);
     CompletableFuture<Exchange.Next> first = x.failed(Failure.connect(false));
     time.advance(Duration.ofMillis(100));
     assertThat(serverOf(now(first))).isEqualTo("s1");
     assertThat(serverOf(now(x.failed(Failure.connect(false))))).isEqualTo("s2");
 
     Balancer never = balancer("  timeout connect 100ms\n", "  retries 2\n  option redispatch 0\n" + STICKY);
-    Exchange y = new Exchange(never).begin("www", STUCK_TO_S1);
-    forward(y);
+    Exchange y = forwarded(never, STUCK_TO_S1);
     for (int retry = 1; retry <= 2; retry++) {
       CompletableFuture<Exchange.Next> next = y.failed(Failure.connect(false));
       time.advance(Duration.ofMillis(100));
@@ -229,8 +229,7 @@ class ExchangeTest {
   @Test
   void aClientGoneDuringTheWaitGetsNothingAndHoldsNoSlot() {
     Balancer b = balancer("  timeout connect 100ms\n", STICKY);
-    Exchange x = new Exchange(b).begin("www", STUCK_TO_S1);
-    forward(x);
+    Exchange x = forwarded(b, STUCK_TO_S1);
     CompletableFuture<Exchange.Next> next = x.failed(Failure.connect(false));
 
     x.end(0, 10, 0);
@@ -245,8 +244,7 @@ class ExchangeTest {
     java.nio.file.Path page = java.nio.file.Files.createTempFile("503", ".http");
     java.nio.file.Files.writeString(page, "HTTP/1.1 503 Busy\r\nContent-Type: text/plain\r\n\r\nsorry\n");
     Balancer b = balancer("", "  retries 0\n  errorfile 503 " + page + "\n  server s1 127.0.0.1:1\n");
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
 
     Decision.Respond answer = ((Exchange.Next.Answer) now(x.failed(Failure.connect(false)))).page();
 
@@ -280,8 +278,7 @@ class ExchangeTest {
     assertThat(ended(b, "/return").termination().code()).isEqualTo("LR");
     assertThat(ended(b, "/none").termination().code()).isEqualTo("SC");
 
-    Exchange busy = new Exchange(b).begin("www", GET);
-    forward(busy);
+    Exchange busy = forwarded(b);
     Exchange queued = new Exchange(b).begin("www", GET);
     CompletableFuture<Decision> waiting = queued.decide();
     assertThat(b.frontendStats("www").current()).as("a queued request is a session").isEqualTo(2);
@@ -301,8 +298,7 @@ class ExchangeTest {
   @Test
   void aConnectTimeoutAfterTheRetriesIsSC() {
     Balancer b = balancer("", "  retries 1\n  server s1 127.0.0.1:1\n");
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
     now(x.failed(Failure.connect(true)));
 
     assertThat(statusOf(now(x.failed(Failure.connect(true))))).isEqualTo(503);
@@ -312,14 +308,12 @@ class ExchangeTest {
   @Test
   void aClientGoneBeforeItsAnswerIsCCWhileConnectingAndCHWhileWaiting() {
     Balancer b = balancer("", TWO);
-    Exchange connecting = new Exchange(b).begin("www", GET);
-    forward(connecting);
+    Exchange connecting = forwarded(b);
     connecting.sending();
     connecting.clientGone(false);
     assertThat(connecting.termination().code()).isEqualTo("CC");
 
-    Exchange waiting = new Exchange(b).begin("www", GET);
-    forward(waiting);
+    Exchange waiting = forwarded(b);
     waiting.sending();
     waiting.connected();
     waiting.clientGone(false);
@@ -330,8 +324,7 @@ class ExchangeTest {
   @Test
   void aRetryWaitingInTheQueueLeavesItWhenTheExchangeEnds() {
     Balancer b = balancer("  timeout queue 10s\n", "  server s1 127.0.0.1:1 maxconn 1\n");
-    Exchange x = new Exchange(b).begin("www", GET);
-    forward(x);
+    Exchange x = forwarded(b);
     Exchange other = new Exchange(b).begin("www", GET);
     CompletableFuture<Decision> otherWaits = other.decide();
     // the failed attempt's slot goes to the request that was waiting; the retry queues
