@@ -233,9 +233,12 @@ public final class Exchange {
     releaseLease();
   }
 
-  /** The client stopped sending its request (its body) for {@code timeout client}: HAProxy's cR. */
-  public void clientStalled() {
-    termination = Termination.CLIENT_TIMEOUT_REQUEST;
+  /**
+   * The client stopped sending its request (its body): for {@code timeout client} (HAProxy's cR),
+   * or it went away (CR).
+   */
+  public void clientStalled(boolean timeout) {
+    termination = timeout ? Termination.CLIENT_TIMEOUT_REQUEST : Termination.CLIENT_ABORT_REQUEST;
     releaseLease();
   }
 

@@ -414,9 +414,9 @@ public class BalancerServlet extends AsyncProxyServlet {
       try {
         body = clientRequest.getInputStream().readAllBytes();
       } catch (IOException e) {
-        // the client stopped sending its body (timeout client): closed without an answer, as the
-        // direct path does; nothing was sent to the server
-        exchangeOf(clientRequest).clientStalled();
+        // the client stopped sending its body (timeout client: cR) or went away (CR): closed
+        // without an answer, as the direct path does; nothing was sent to the server
+        exchangeOf(clientRequest).clientStalled(timeout(e));
         drop(clientRequest, false);
         throw e;
       }
@@ -737,11 +737,13 @@ public class BalancerServlet extends AsyncProxyServlet {
   /** Does what the exchange answered: send again, answer with its page, or cut the connection. */
   private void carryOut(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse,
       Throwable failure, Exchange.Next next) {
-    if (next instanceof Exchange.Next.Resend again) {
-      if (exchangeOf(clientRequest).isEnded()) {
+    if (exchangeOf(clientRequest).isEnded()) {
+      if (next instanceof Exchange.Next.Resend again) {
         again.lease().release(); // the client went while the retry waited
-        return;
       }
+      return; // the request is over: nothing more to write
+    }
+    if (next instanceof Exchange.Next.Resend again) {
       try {
         send(clientRequest, proxyResponse, (byte[]) clientRequest.getAttribute(BODY), again.lease());
         return;

@@ -56,10 +56,11 @@ public final class DirectConnection extends AbstractConnection implements Connec
   /** The head is in, its body not yet: {@code timeout client} applies, not http-request's. */
   private boolean bodyPending;
   /** Since when the client has not taken a pending piece of the answer (0: it has). */
-  private long stalledSinceNanos;
+  private volatile long stalledSinceNanos;
   private long messages;
-  /** Written on the selector thread, read by the clock's check: a stale read only delays a timeout by a period. */
-  private long lastActivityNanos;
+  /** Written on the selector thread, read by the clock's check. */
+  private volatile long lastActivityNanos;
+  private volatile Runnable cancelCheck = () -> { };
   /** lb-core's clock: the client side's timeouts are counted and checked on it (a test drives it). */
   private final Scheduler clock;
 
@@ -132,6 +133,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
 
   @Override
   public void onClose(Throwable cause) {
+    cancelCheck.run();
     super.onClose(cause);
     proxy.connections.remove(this);
     State was = state;
@@ -193,7 +195,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
 
   private void armTimeouts() {
     if (timeouts.shortest() > 0) {
-      clock.schedule(Duration.ofMillis(timeouts.shortest()), this::checkTimeouts);
+      cancelCheck = clock.schedule(Duration.ofMillis(timeouts.shortest()), this::checkTimeouts);
     }
   }
 
@@ -261,6 +263,8 @@ public final class DirectConnection extends AbstractConnection implements Connec
 
   private void timeout408() {
     state = State.CLOSED;
+    // from here Jetty's idle timeout closes a client that does not take the 408 (onIdleExpired: CLOSED)
+    getEndPoint().setIdleTimeout(Math.max(1, timeouts.client()));
     try {
       proxy.accessLog.timedOut(connector.getName(), getEndPoint().getRemoteSocketAddress(),
           getEndPoint().getCreatedTimeStamp(), messages == 0 && (in == null || !in.hasRemaining()));
@@ -374,6 +378,8 @@ public final class DirectConnection extends AbstractConnection implements Connec
    */
   private void refuseOversized() {
     state = State.CLOSED;
+    // the 400 and the lingering drain end at the latest after timeout client of silence
+    getEndPoint().setIdleTimeout(Math.max(1, timeouts.client()));
     String frontendName = connector.getName();
     Decision.Respond page = proxy.balancer.errorPage(frontendName, null, 400);
     byte[] body = RawAnswers.body(page);

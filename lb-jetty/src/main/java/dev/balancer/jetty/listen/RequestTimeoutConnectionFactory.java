@@ -90,6 +90,11 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
     /** The bytes out at the last check, and when the connection last moved (on the clock). */
     private long lastBytesOut = -1;
     private volatile long lastActivityNanos;
+    /** The bytes out when the request under way began: more means its answer has begun. */
+    private volatile long requestBytesOut;
+    /** A 408 was written: the connection only waits to close. */
+    private volatile boolean refused;
+    private volatile Runnable cancelCheck = () -> { };
 
     TimedConnection(HttpConfiguration config, Connector connector, EndPoint endPoint, Timeouts timeouts,
         TimeoutListener listener, Scheduler clock) {
@@ -130,10 +135,29 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
       super.onFillable();
     }
 
-    /** Each exchange's end is activity too: the keep-alive timeout counts from it. */
+    @Override
+    public void onClose(Throwable cause) {
+      cancelCheck.run();
+      super.onClose(cause);
+    }
+
+    /**
+     * Each exchange's end is activity too (the keep-alive timeout counts from it), and so is each
+     * piece of a request body the servlet reads (Jetty reads those without {@link #onFillable}).
+     */
     @Override
     protected HttpStreamOverHTTP1 newHttpStream(String method, String uri, org.eclipse.jetty.http.HttpVersion version) {
+      requestBytesOut = getBytesOut();
       return new HttpStreamOverHTTP1(method, uri, version) {
+        @Override
+        public org.eclipse.jetty.io.Content.Chunk read() {
+          org.eclipse.jetty.io.Content.Chunk chunk = super.read();
+          if (chunk != null) {
+            lastActivityNanos = clock.nanoTime();
+          }
+          return chunk;
+        }
+
         @Override
         public void succeeded() {
           lastActivityNanos = clock.nanoTime();
@@ -157,7 +181,7 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
 
     private void arm() {
       if (timeouts.shortest() > 0) {
-        clock.schedule(Duration.ofMillis(timeouts.shortest()), this::check);
+        cancelCheck = clock.schedule(Duration.ofMillis(timeouts.shortest()), this::check);
       }
     }
 
@@ -169,8 +193,8 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
      * on its own idle timeout).
      */
     private void check() {
-      if (!getEndPoint().isOpen()) {
-        return;
+      if (!getEndPoint().isOpen() || getEndPoint().getConnection() != this || refused) {
+        return; // closed, upgraded to a tunnel (which times itself), or answered 408
       }
       try {
         long now = clock.nanoTime();
@@ -186,15 +210,22 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
           }
         }
         long idleMillis = (now - lastActivityNanos) / 1_000_000;
-        if (stopping || betweenRequests && idleMillis >= timeouts.keepAlive()) {
-          expire(idleMillis); // stopping: Jetty's graceful close decides
+        boolean readingBody = !betweenRequests && !inHead()
+            && getParser().getState().ordinal() < HttpParser.State.END.ordinal();
+        boolean answering = !betweenRequests && getBytesOut() > requestBytesOut;
+        if (betweenRequests && (stopping || idleMillis >= timeouts.keepAlive())) {
+          getEndPoint().close(); // a silent close, as HAProxy's
+          return;
         } else if (!betweenRequests && inHead()) {
           if (idleMillis >= timeouts.httpRequest()) {
             timeout408();
             return;
           }
-        } else if (!betweenRequests && idleMillis >= timeouts.client()) {
+        } else if ((readingBody || answering) && idleMillis >= timeouts.client()) {
+          // the client stalls its body or does not take its answer: 'timeout client'; never a
+          // request waiting for its server ('timeout server' governs that)
           expire(idleMillis);
+          return;
         }
       } catch (RuntimeException e) {
         getEndPoint().close(e); // a check that cannot run must not leave the connection unwatched
@@ -219,6 +250,8 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
     }
 
     private void timeout408() {
+      refused = true;
+      getEndPoint().setIdleTimeout(Math.max(1, timeouts.client())); // a client that takes nothing still goes
       try {
         listener.timedOut(connector.getName(), getEndPoint().getRemoteSocketAddress(), getEndPoint().getCreatedTimeStamp(),
             getBytesIn() == 0);
