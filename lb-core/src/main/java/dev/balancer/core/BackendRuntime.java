@@ -200,8 +200,9 @@ final class BackendRuntime {
       return fwrr.next(full, avoid);
     }
     if (avoid != null && key < 0) {
-      // the other algorithms: another server while one is free, else the avoided one (a hash
-      // key names its server, avoided or not, as in HAProxy)
+      // the other algorithms: another server while one is free, else the avoided one; a hash
+      // key names its server, avoided or not (HAProxy does so for map-based hashing; its
+      // consistent hashing would pass over the avoided server: not done here)
       BackendServer other = picker.pick(key, full.or(s -> s == avoid));
       if (other != null) {
         return other;
