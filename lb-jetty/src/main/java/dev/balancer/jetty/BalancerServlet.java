@@ -62,6 +62,8 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final String REFUSAL = BalancerServlet.class.getName() + ".refusal";
   /** Set once a request went again on a new connection after its pooled one was found closed. */
   private static final String STALE = BalancerServlet.class.getName() + ".stale";
+  /** Set when a write of the answer to the client failed: the client's doing, never the server's. */
+  private static final String CLIENT_WRITE_FAILED = BalancerServlet.class.getName() + ".clientWriteFailed";
   /** Set while a request goes out on a pooled connection (one that carried an answer before). */
   private static final String REUSED = BalancerServlet.class.getName() + ".reused";
   private static final String DECISION = BalancerServlet.class.getName() + ".decision";
@@ -671,6 +673,23 @@ public class BalancerServlet extends AsyncProxyServlet {
     super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
   }
 
+  /**
+   * A piece of the answer that could not be written to the client fails its callback: noted
+   * first, so that the exchange's failure that follows counts as the client's, never the server's.
+   */
+  @Override
+  protected void onResponseContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+      Response serverResponse, byte[] buffer, int offset, int length, org.eclipse.jetty.util.Callback callback) {
+    super.onResponseContent(clientRequest, proxyResponse, serverResponse, buffer, offset, length,
+        new org.eclipse.jetty.util.Callback.Nested(callback) {
+          @Override
+          public void failed(Throwable x) {
+            clientRequest.setAttribute(CLIENT_WRITE_FAILED, Boolean.TRUE);
+            super.failed(x);
+          }
+        });
+  }
+
   @Override
   protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
     exchangeOf(clientRequest).responseDone();
@@ -861,6 +880,9 @@ public class BalancerServlet extends AsyncProxyServlet {
    * as one to the client, so the exception cannot tell them apart.)
    */
   private static boolean clientGone(HttpServletRequest clientRequest) {
+    if (clientRequest.getAttribute(CLIENT_WRITE_FAILED) != null) {
+      return true;
+    }
     org.eclipse.jetty.io.EndPoint client = ServletContextRequest.getServletContextRequest(clientRequest)
         .getConnectionMetaData().getConnection().getEndPoint();
     return !client.isOpen() || client.isOutputShutdown();

@@ -553,6 +553,30 @@ class DirectProxyIT {
   }
 
   @Test
+  void aClientResettingInTheMiddleOfItsAnswerIsItsAbortNeverTheServers() throws Exception {
+    byte[] body = letters(8 * 1024 * 1024);
+    start(big(body), "  timeout client 30s\n  timeout server 30s\n");
+    var server = lb.balancer().server("app", "s1").orElseThrow();
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(8192);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
+      s.setSoTimeout(10_000);
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      InputStream in = s.getInputStream();
+      readHead(in);
+      in.readNBytes(64 * 1024);
+      s.setSoLinger(true, 0); // a reset, in the middle of the answer
+    }
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> server.inFlight() == 0 && lb.balancer().frontendStats("www").current() == 0);
+    // the client's doing: counted as its abort, never as the server's error (passive health would
+    // take it against the server)
+    assertThat(server.stats().responseErrors()).isZero();
+    assertThat(server.stats().serverAborts()).isZero();
+    assertThat(server.stats().clientAborts()).isEqualTo(1);
+  }
+
+  @Test
   void noRequestCanBeSmuggledPastTheRulesThroughItsFraming() throws Exception {
     start((head, in, out) -> ok("x", out));
     // 'Connection: content-length' must not strip the length the body is framed by: the server
