@@ -159,6 +159,16 @@ class DirectProxyIT {
     return s;
   }
 
+  /** A client with a small receive buffer that has asked for {@code /}: it reads as slowly as the test does. */
+  private Socket slowReader() throws IOException {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(8192);
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
+    s.setSoTimeout(10_000);
+    send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    return s;
+  }
+
   /**
    * The test looks at the direct path's own parts (what it carried, its buffers, its connections):
    * it runs where the direct path is on; what a client sees is tested on both paths by the others.
@@ -484,11 +494,7 @@ class DirectProxyIT {
     // second, well past timeout server
     byte[] body = letters(1024 * 1024);
     start(big(body), "  timeout client 2s\n  timeout server 200ms\n");
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(8192);
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
-      s.setSoTimeout(10_000);
-      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    try (Socket s = slowReader()) {
       InputStream in = s.getInputStream();
       readHead(in);
       long t0 = System.nanoTime();
@@ -557,11 +563,7 @@ class DirectProxyIT {
     byte[] body = letters(8 * 1024 * 1024);
     start(big(body), "  timeout client 30s\n  timeout server 30s\n");
     var server = lb.balancer().server("app", "s1").orElseThrow();
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(8192);
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.port("www")));
-      s.setSoTimeout(10_000);
-      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    try (Socket s = slowReader()) {
       InputStream in = s.getInputStream();
       readHead(in);
       in.readNBytes(64 * 1024);
