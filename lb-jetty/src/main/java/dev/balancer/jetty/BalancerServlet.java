@@ -673,6 +673,18 @@ public class BalancerServlet extends AsyncProxyServlet {
     super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
   }
 
+  /** A write to the client that failed in the servlet's own write listener: noted the same way. */
+  @Override
+  protected StreamWriter newWriteListener(HttpServletRequest clientRequest, Response serverResponse) {
+    return new StreamWriter(clientRequest, serverResponse) {
+      @Override
+      public void onError(Throwable failure) {
+        clientRequest.setAttribute(CLIENT_WRITE_FAILED, Boolean.TRUE);
+        super.onError(failure);
+      }
+    };
+  }
+
   /**
    * A piece of the answer that could not be written to the client fails its callback: noted
    * first, so that the exchange's failure that follows counts as the client's, never the server's.
