@@ -206,11 +206,7 @@ public final class Exchange {
     this.status = status;
   }
 
-  /** A local answer (or a page after a failure) is being written with this status. */
-  public void answeredLocally(int status) {
-    answeredNanos = clock.nanoTime();
-    this.status = status;
-  }
+
 
   /** The whole answer reached the client: the server's outcome is reported and its slot freed. */
   public void responseDone() {
@@ -499,10 +495,7 @@ public final class Exchange {
     return routed != null ? routed : frontend;
   }
 
-  /** The backend its rules chose, or null before (or without) one. */
-  public String routedBackend() {
-    return routed;
-  }
+
 
   /** The server's name, {@code <STATS>}/{@code <PROMEX>} for our own services, else {@code <NOSRV>}: {@code %s}. */
   public String serverName() {
@@ -565,10 +558,7 @@ public final class Exchange {
     return answeredNanos;
   }
 
-  /** The request as lb-core sees it (persistence hidden once a retry redispatches). */
-  public RequestView request() {
-    return view;
-  }
+
 
   /** The request view the rules see: the transport's, with the backend noted and persistence hidden after a redispatch. */
   private final class View implements RequestView {

@@ -379,8 +379,9 @@ public class BalancerServlet extends AsyncProxyServlet {
       Tunnel.open(clientRequest, proxyResponse, lease, connect, idle, getHttpClient().getClientConnector());
       lease.report(Outcome.RESPONSE, proxyResponse.getStatus());
     } catch (IOException | RuntimeException e) {
-      lease.report(Outcome.CONNECTION_ERROR, 0);
-      Decision.Respond page = x.refuse(503, Termination.SERVER_CONNECT);
+      // the exchange reports and counts it, and answers its page (a tunnel is never sent again)
+      Exchange.Next next = x.failed(Failure.connect(false, false)).getNow(null);
+      Decision.Respond page = next instanceof Exchange.Next.Answer a ? a.page() : x.refuse(503, Termination.SERVER_CONNECT);
       if (!proxyResponse.isCommitted()) {
         proxyResponse.reset();
         answer(clientRequest, proxyResponse, page);
@@ -784,13 +785,11 @@ public class BalancerServlet extends AsyncProxyServlet {
         next = new Exchange.Next.Answer(exchangeOf(clientRequest).refuse(503, Termination.SERVER_CONNECT));
       }
     }
-    if (!proxyResponse.isCommitted()) {
+    if (next instanceof Exchange.Next.Answer answer && !proxyResponse.isCommitted()) {
       // nothing of the failed server's answer (its headers included) goes with the error page
       proxyResponse.reset();
-      Decision.Respond page = next instanceof Exchange.Next.Answer a ? a.page()
-          : balancer.errorPage(exchangeOf(clientRequest).frontend(), exchangeOf(clientRequest).routedBackend(), 502);
-      exchangeOf(clientRequest).answeredLocally(page.status());
-      respond(proxyResponse, page);
+      exchangeOf(clientRequest).answered(answer.page().status());
+      respond(proxyResponse, answer.page());
       if (clientRequest.isAsyncStarted()) {
         clientRequest.getAsyncContext().complete();
       }

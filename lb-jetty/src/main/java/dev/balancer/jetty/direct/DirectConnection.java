@@ -525,7 +525,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
     byte[] body = RawAnswers.body(answer);
     closeAfter |= request.close;
     ByteBuffer head = RawAnswers.answerHead(answer, body.length, closeAfter);
-    exchange.answeredLocally(answer.status());
+    exchange.answered(answer.status());
     headBytesOut = head.remaining();
     Callback done = new Callback() {
       @Override

@@ -57,10 +57,7 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
     this.clock = java.util.Objects.requireNonNull(clock, "clock");
   }
 
-  /** The clock the client side's timeouts run on. */
-  public Scheduler clock() {
-    return clock;
-  }
+
 
   /** The timeouts new connections take. */
   public Timeouts timeouts() {

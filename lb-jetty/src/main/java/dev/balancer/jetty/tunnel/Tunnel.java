@@ -231,16 +231,16 @@ public final class Tunnel {
     java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
     raw.write(read.array(), read.position(), read.remaining());
     ChunkScanner scanner = new ChunkScanner();
-    int end = scanner.scan(ByteBuffer.wrap(raw.toByteArray()), 0, raw.size());
+    // the scanner keeps its state across pieces: each read is scanned once, on its own
+    int end = scanner.scan(ByteBuffer.wrap(read.array(), 0, read.limit()), read.position(), read.limit());
     byte[] buf = new byte[8192];
     while (end == ChunkScanner.MORE) {
       int n = in.read(buf);
       if (n < 0) {
         throw new IOException("the server closed the connection in a chunked body");
       }
-      int from = raw.size();
       raw.write(buf, 0, n);
-      end = scanner.scan(ByteBuffer.wrap(raw.toByteArray()), from, raw.size());
+      end = scanner.scan(ByteBuffer.wrap(buf, 0, n), 0, n);
     }
     if (end == ChunkScanner.MALFORMED) {
       throw new IOException("the server's chunked body is malformed");
