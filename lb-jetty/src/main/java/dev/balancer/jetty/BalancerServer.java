@@ -283,7 +283,7 @@ public final class BalancerServer implements AutoCloseable {
         new RequestTimeoutConnectionFactory(httpConfig, clientSide(config, frontend), accessLog::timedOut,
             balancer.scheduler());
     int selectors = selectors(config);
-    ServerConnector c = direct == null ? new ServerConnector(server, -1, selectors, http)
+    ServerConnector c = direct == null ? RequestTimeoutConnectionFactory.servletConnector(server, selectors, http)
         : direct.connector(server, selectors, http);
     c.setName(frontend);
     c.setHost(key.host.isEmpty() ? null : key.host);

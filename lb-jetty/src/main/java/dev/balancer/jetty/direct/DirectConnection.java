@@ -227,7 +227,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
     if (state == State.READING) {
       boolean between = messages > 0 && (in == null || !in.hasRemaining());
       if (between) {
-        return idle >= timeouts.keepAlive() || proxy.isShutdown() || connector.isShutdown();
+        return idle >= timeouts.keepAlive() || stopping();
       }
       if (bodyPending) {
         return idle >= timeouts.client();
@@ -275,6 +275,14 @@ public final class DirectConnection extends AbstractConnection implements Connec
     byte[] body = RawAnswers.body(page);
     EndPoint ep = getEndPoint();
     ep.write(Callback.from(ep::close, x -> ep.close()), RawAnswers.refusalHead(page, body.length), ByteBuffer.wrap(body));
+  }
+
+  /**
+   * The listener or the server is going away: an answer says {@code connection: close} and the
+   * connection closes after it, as HAProxy's soft stop does.
+   */
+  private boolean stopping() {
+    return proxy.isShutdown() || connector.isShutdown();
   }
 
   /** Closes the connection if it waits for a request with nothing read yet (a listener or the server going away). */
@@ -523,7 +531,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
 
   private void writeAnswer(Decision.Respond answer) {
     byte[] body = RawAnswers.body(answer);
-    closeAfter |= request.close;
+    closeAfter |= request.close || stopping();
     ByteBuffer head = RawAnswers.answerHead(answer, body.length, closeAfter);
     exchange.answered(answer.status());
     headBytesOut = head.remaining();
@@ -627,7 +635,8 @@ public final class DirectConnection extends AbstractConnection implements Connec
   /** The answer's head as the client gets it (called by the link, on its thread). */
   ByteBuffer responseHead(HttpHead h, boolean untilClose, ByteBuffer into) {
     exchange.answered(h.status);
-    HeadRewriter.ToClient out = HeadRewriter.response(h, exchange.lease(), closeAfter || request.close || untilClose, into);
+    HeadRewriter.ToClient out = HeadRewriter.response(h, exchange.lease(),
+        closeAfter || request.close || untilClose || stopping(), into);
     closeAfter = out.close();
     headBytesOut = out.bytes().remaining();
     return out.bytes();
@@ -741,7 +750,7 @@ public final class DirectConnection extends AbstractConnection implements Connec
     }
     proxy.exchangeEnds();
     messages++;
-    boolean close = closeAfter || proxy.isShutdown() || connector.isShutdown() || !getEndPoint().isOpen();
+    boolean close = closeAfter || stopping() || !getEndPoint().isOpen();
     synchronized (this) {
       if (close) {
         releaseBuffer(); // another thread may still be in send(): dropped, not reused

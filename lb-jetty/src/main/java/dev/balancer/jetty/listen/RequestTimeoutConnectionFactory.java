@@ -5,6 +5,7 @@ import dev.balancer.jetty.http1.RawAnswers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
@@ -12,6 +13,8 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 
@@ -77,6 +80,28 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
     c.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
     c.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
     return configure(c, connector, endPoint);
+  }
+
+  /**
+   * A listener of the servlet path: when it shuts down (a stop, or a reload that removes it), its
+   * idle connections close at once and those with a request in flight close after their answer
+   * ({@code connection: close}, Jetty's {@code GracefulHandler}), never cut by an idle timeout.
+   */
+  public static ServerConnector servletConnector(Server server, int selectors, RequestTimeoutConnectionFactory http) {
+    ServerConnector c = new ServerConnector(server, -1, selectors, http) {
+      @Override
+      public CompletableFuture<Void> shutdown() {
+        CompletableFuture<Void> done = super.shutdown();
+        for (EndPoint ep : getConnectedEndPoints()) {
+          if (ep.getConnection() instanceof TimedConnection t) {
+            t.closeIfIdle();
+          }
+        }
+        return done;
+      }
+    };
+    c.setShutdownIdleTimeout(-1);
+    return c;
   }
 
   public static final class TimedConnection extends HttpConnection implements ClientPhase.Aware {
@@ -167,6 +192,18 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
           super.failed(x);
         }
       };
+    }
+
+    /**
+     * Closes the connection if it waits for a request with nothing read yet: the listener or the
+     * server is going away (HAProxy's soft stop closes idle connections at once; Jetty alone would
+     * give them a second of idle timeout, and a request in flight the same second).
+     */
+    void closeIfIdle() {
+      if (getEndPoint().isOpen() && getEndPoint().getConnection() == this && getParser().isStart()
+          && isRequestBufferEmpty()) {
+        getEndPoint().close();
+      }
     }
 
     /** The first request's head must be in within {@code timeout http-request}, trickled or not. */
