@@ -85,7 +85,9 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
   /**
    * A listener of the servlet path: when it shuts down (a stop, or a reload that removes it), its
    * idle connections close at once and those with a request in flight close after their answer
-   * ({@code connection: close}, Jetty's {@code GracefulHandler}), never cut by an idle timeout.
+   * ({@code connection: close}, Jetty's {@code GracefulHandler}). Jetty's shutdown idle timeout
+   * (1 s) stays as a backstop for a connection caught between two states; it does not cut a
+   * request waiting for its server.
    */
   public static ServerConnector servletConnector(Server server, int selectors, RequestTimeoutConnectionFactory http) {
     ServerConnector c = new ServerConnector(server, -1, selectors, http) {
@@ -100,7 +102,6 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
         return done;
       }
     };
-    c.setShutdownIdleTimeout(-1);
     return c;
   }
 
@@ -197,7 +198,7 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
     /**
      * Closes the connection if it waits for a request with nothing read yet: the listener or the
      * server is going away (HAProxy's soft stop closes idle connections at once; Jetty alone would
-     * give them a second of idle timeout, and a request in flight the same second).
+     * give them a second of idle timeout).
      */
     void closeIfIdle() {
       if (getEndPoint().isOpen() && getEndPoint().getConnection() == this && getParser().isStart()
