@@ -30,6 +30,17 @@ public final class ManualScheduler implements Scheduler {
     return 1_795_651_200L + now / 1_000_000_000L;
   }
 
+  /** How long from now each task not yet run nor cancelled is due: a test waits until what it will drive is scheduled. */
+  public synchronized List<Duration> dueIn() {
+    List<Duration> due = new ArrayList<>();
+    for (Task t : tasks) {
+      if (!t.cancelled()[0]) {
+        due.add(Duration.ofNanos(t.due() - now));
+      }
+    }
+    return due;
+  }
+
   /** Moves time forward, running what falls due in order, each at its own time. */
   public void advance(Duration d) {
     long target;

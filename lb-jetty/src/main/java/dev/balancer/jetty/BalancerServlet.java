@@ -69,6 +69,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final String DECISION = BalancerServlet.class.getName() + ".decision";
   private static final String BODY = BalancerServlet.class.getName() + ".body";
   private static final String UNSENT = BalancerServlet.class.getName() + ".unsent";
+  private static final String SERVER_IDLE = BalancerServlet.class.getName() + ".serverIdle";
 
   /** Request bodies up to this size are read whole before they are sent, so they can be sent again. */
   public static final int BUFFERED_BODY_LIMIT = 64 * 1024;
@@ -172,6 +173,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected HttpClient newHttpClient(ClientConnector connector) {
     HttpClient client = super.newHttpClient(connector);
+
     // a destination per server and connect timeout: one a reload left behind goes once idle
     // (set before the client starts)
     client.setDestinationIdleTimeout(java.util.concurrent.TimeUnit.MINUTES.toMillis(5));
@@ -189,6 +191,12 @@ public class BalancerServlet extends AsyncProxyServlet {
   /** Connects within the timeout its request's tag names, else within the client's own. */
   static final class ServerTimeouts extends ClientConnector {
     private final ThreadLocal<ConnectTimeout> connecting = new ThreadLocal<>();
+    /** Where a connect's timeout waits: lb-core's clock, as on the direct path. */
+    private final dev.balancer.core.Scheduler clock;
+
+    ServerTimeouts(dev.balancer.core.Scheduler clock) {
+      this.clock = clock;
+    }
 
     @Override
     public void connect(SocketAddress address, Map<String, Object> context) {
@@ -215,7 +223,8 @@ public class BalancerServlet extends AsyncProxyServlet {
 
     @Override
     protected SelectorManager newSelectorManager() {
-      return new ClientSelectorManager(getExecutor(), getScheduler(), getSelectors()) {
+      // the end points keep the connector's scheduler, for the idle timeouts Jetty measures on the system's clock
+      return new ClientSelectorManager(getExecutor(), new dev.balancer.jetty.listen.ClockScheduler(clock), getSelectors()) {
         @Override
         public long getConnectTimeout() {
           ConnectTimeout t = connecting.get();
@@ -227,7 +236,7 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   @Override
   protected ClientConnector newClientConnector() {
-    return new ServerTimeouts();
+    return new ServerTimeouts(balancer.scheduler());
   }
 
   /**
@@ -376,7 +385,8 @@ public class BalancerServlet extends AsyncProxyServlet {
     Duration idle = timeouts.get(dev.balancer.config.model.TimeoutKind.TUNNEL)
         .or(() -> timeouts.server()).orElse(Duration.ofSeconds(30));
     try {
-      Tunnel.open(clientRequest, proxyResponse, lease, connect, idle, getHttpClient().getClientConnector());
+      Tunnel.open(clientRequest, proxyResponse, lease, connect, idle, getHttpClient().getClientConnector(),
+          balancer.scheduler());
       lease.report(Outcome.RESPONSE, proxyResponse.getStatus());
     } catch (IOException | RuntimeException e) {
       // the exchange reports and counts it, and answers its page (a tunnel is never sent again)
@@ -658,8 +668,19 @@ public class BalancerServlet extends AsyncProxyServlet {
     Exchange x = exchangeOf(clientRequest);
     Lease lease = x.lease();
     if (lease != null) {
-      lease.server().timeouts().server()
-          .ifPresent(t -> proxyRequest.idleTimeout(t.toMillis(), TimeUnit.MILLISECONDS));
+      // 'timeout server' on lb-core's clock (ServerIdle), not the HTTP client's idle timeout; none
+      // when the file sets none, as HAProxy and the direct path (Jetty would default to 30 s)
+      proxyRequest.idleTimeout(0, TimeUnit.MILLISECONDS);
+      lease.server().timeouts().server().ifPresent(t -> {
+        ServerIdle idle = new ServerIdle(balancer.scheduler(), proxyRequest, t.toMillis());
+        clientRequest.setAttribute(SERVER_IDLE, idle);
+        proxyRequest.onRequestContent((r, content) -> idle.active())
+            .onRequestSuccess(r -> idle.active())
+            .onResponseBegin(r -> idle.active())
+            .onResponseHeaders(r -> idle.active())
+            .onComplete(r -> idle.done());
+        idle.checkLater(t.toMillis());
+      });
       lease.server().timeouts().connect().ifPresent(t -> proxyRequest.tag(new ConnectTimeout(t.toMillis())));
       // on-marked-down shutdown-sessions: the balancer may cut this request short
       lease.onAbort(() -> proxyRequest.abort(new ServerMarkedDown()));
@@ -693,14 +714,83 @@ public class BalancerServlet extends AsyncProxyServlet {
   @Override
   protected void onResponseContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
       Response serverResponse, byte[] buffer, int offset, int length, org.eclipse.jetty.util.Callback callback) {
+    ServerIdle idle = (ServerIdle) clientRequest.getAttribute(SERVER_IDLE);
+    if (idle != null) {
+      idle.writing(true);
+    }
     super.onResponseContent(clientRequest, proxyResponse, serverResponse, buffer, offset, length,
         new org.eclipse.jetty.util.Callback.Nested(callback) {
           @Override
+          public void succeeded() {
+            if (idle != null) {
+              idle.writing(false);
+            }
+            super.succeeded();
+          }
+
+          @Override
           public void failed(Throwable x) {
             clientRequest.setAttribute(CLIENT_WRITE_FAILED, Boolean.TRUE);
+            if (idle != null) {
+              idle.writing(false);
+            }
             super.failed(x);
           }
         });
+  }
+
+  /**
+   * {@code timeout server} of one proxied request, on lb-core's clock: no byte to or from the server
+   * for that long aborts the request with a {@link java.util.concurrent.TimeoutException} (a 504
+   * when no answer came yet), as the direct path's server connections do. One check at a time,
+   * again at the time left; a piece of the answer waiting for a slow client is not the server's
+   * fault ({@code timeout client} covers that).
+   */
+  static final class ServerIdle {
+    private final dev.balancer.core.Scheduler clock;
+    private final Request request;
+    private final long limitMillis;
+    private volatile long activeNanos;
+    private volatile boolean writing;
+    private volatile boolean done;
+
+    ServerIdle(dev.balancer.core.Scheduler clock, Request request, long limitMillis) {
+      this.clock = clock;
+      this.request = request;
+      this.limitMillis = limitMillis;
+      this.activeNanos = clock.nanoTime();
+    }
+
+    void active() {
+      activeNanos = clock.nanoTime();
+    }
+
+    void writing(boolean value) {
+      activeNanos = clock.nanoTime();
+      writing = value;
+    }
+
+    void done() {
+      done = true;
+    }
+
+    void checkLater(long millis) {
+      clock.schedule(java.time.Duration.ofMillis(Math.max(1, millis)), this::check);
+    }
+
+    private void check() {
+      if (done) {
+        return;
+      }
+      long idleMillis = (clock.nanoTime() - activeNanos) / 1_000_000;
+      if (idleMillis < limitMillis) {
+        checkLater(limitMillis - idleMillis);
+      } else if (writing) {
+        checkLater(limitMillis);
+      } else {
+        request.abort(new java.util.concurrent.TimeoutException("timeout server"));
+      }
+    }
   }
 
   @Override

@@ -55,7 +55,9 @@ public final class DirectConnector extends ServerConnector {
 
   @Override
   protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler, int selectors) {
-    manager = new Manager(executor, scheduler, selectors);
+    // a connect's timeout ('timeout connect') waits on lb-core's clock; the end points keep Jetty's
+    // scheduler for the idle timeouts Jetty measures on the system's clock
+    manager = new Manager(executor, new dev.balancer.jetty.listen.ClockScheduler(() -> proxy.balancer.scheduler()), selectors);
     return manager;
   }
 
@@ -98,6 +100,63 @@ public final class DirectConnector extends ServerConnector {
         notIdle();
       }
       return !buffers[0].hasRemaining();
+    }
+  }
+
+  /**
+   * A server connection's end point: it notes on lb-core's clock when bytes last moved either way,
+   * so that {@link ServerLink} checks {@code timeout server} on that clock (Jetty's own idle timeout,
+   * on the system's, only retires pooled connections).
+   */
+  static final class ServerEndPoint extends DirectEndPoint {
+    private final dev.balancer.core.Scheduler clock;
+    private volatile long activeNanos;
+
+    ServerEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler,
+        dev.balancer.core.Scheduler clock) {
+      super(channel, selector, key, scheduler);
+      this.clock = clock;
+      this.activeNanos = clock.nanoTime();
+    }
+
+    /** When a byte last came in or went out, on lb-core's clock. */
+    long activeNanos() {
+      return activeNanos;
+    }
+
+    void active() {
+      activeNanos = clock.nanoTime();
+    }
+
+    @Override
+    public int fill(ByteBuffer buffer) throws IOException {
+      int n = super.fill(buffer);
+      if (n > 0) {
+        active();
+      }
+      return n;
+    }
+
+    @Override
+    public boolean flush(ByteBuffer... buffers) throws IOException {
+      long before = 0;
+      for (ByteBuffer b : buffers) {
+        before += b.remaining();
+      }
+      boolean all = super.flush(buffers);
+      long after = 0;
+      for (ByteBuffer b : buffers) {
+        after += b.remaining();
+      }
+      if (after != before) {
+        active();
+      }
+      return all;
+    }
+
+    /** Times the connection out as Jetty's idle timeout would: its connection decides, a pending read or write fails. */
+    void expire(java.util.concurrent.TimeoutException timeout) {
+      onIdleExpired(timeout);
     }
   }
 
@@ -253,7 +312,9 @@ public final class DirectConnector extends ServerConnector {
         throws IOException {
       if (key.attachment() instanceof Dial) {
         // a server connection: not one of the listener's end points (a graceful stop does not wait for it)
-        SocketChannelEndPoint endPoint = new DirectEndPoint((SocketChannel) channel, selector, key, getScheduler());
+        SocketChannelEndPoint endPoint = new ServerEndPoint((SocketChannel) channel, selector, key,
+            DirectConnector.this.getScheduler(),
+            proxy.balancer.scheduler());
         endPoint.setIdleTimeout(DirectProxy.POOLED_IDLE_MILLIS);
         return endPoint;
       }

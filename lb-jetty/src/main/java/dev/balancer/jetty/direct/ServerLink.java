@@ -56,6 +56,10 @@ public final class ServerLink extends AbstractConnection {
   private volatile boolean requestOut;
   private volatile DirectConnection owner;
   private boolean used;
+  /** {@code timeout server} of the exchange under way (0: none), checked on lb-core's clock. */
+  private volatile long serverTimeoutMillis;
+  /** Whether a check of {@code timeout server} is scheduled (one at a time, not one per request). */
+  private final AtomicBoolean checking = new AtomicBoolean();
   private boolean head = true;
   private int scanned;
   private boolean anyByte;
@@ -216,8 +220,46 @@ public final class ServerLink extends AbstractConnection {
       client.serverFailed(this, e, true, true);
       return;
     }
-    // after the write, which counts as activity: the pool's idle time must not count against 'timeout server'
-    getEndPoint().setIdleTimeout(idleTimeoutMillis);
+    // the pool's idle time must not count against 'timeout server': it counts from the send, on
+    // lb-core's clock (Jetty's idle timeout only retires pooled connections)
+    getEndPoint().setIdleTimeout(0);
+    serverTimeoutMillis = idleTimeoutMillis;
+    if (getEndPoint() instanceof DirectConnector.ServerEndPoint ep) {
+      ep.active();
+      checkLater(idleTimeoutMillis);
+    }
+  }
+
+  private void checkLater(long millis) {
+    if (millis > 0 && checking.compareAndSet(false, true)) {
+      proxy.balancer.scheduler().schedule(java.time.Duration.ofMillis(millis), this::checkServerTimeout);
+    }
+  }
+
+  /**
+   * {@code timeout server}: no byte from or to the server for that long while an exchange is under
+   * way fails it as Jetty's idle timeout would have (a 504 with no answer yet). One check at a time
+   * per connection, again at the time left; a client slow to take the answer is not the server's
+   * fault ({@link #onIdleExpired}).
+   */
+  private void checkServerTimeout() {
+    checking.set(false);
+    long limit = serverTimeoutMillis;
+    if (owner == null || limit <= 0 || !getEndPoint().isOpen()
+        || !(getEndPoint() instanceof DirectConnector.ServerEndPoint ep)) {
+      return; // parked or closed: the next send checks again
+    }
+    long idleMillis = (proxy.balancer.scheduler().nanoTime() - ep.activeNanos()) / 1_000_000;
+    if (idleMillis >= limit) {
+      if (writing()) {
+        checkLater(limit);
+      } else {
+        ep.expire(new TimeoutException("timeout server"));
+        checkLater(limit); // nothing was waiting to fail yet: again later, as Jetty's idle timeout would
+      }
+      return;
+    }
+    checkLater(limit - idleMillis);
   }
 
   @Override

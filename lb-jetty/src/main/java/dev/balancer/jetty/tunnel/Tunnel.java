@@ -82,7 +82,7 @@ public final class Tunnel {
    * the answer is written (the tunnel, if any, then runs on its own).
    */
   public static void open(HttpServletRequest request, HttpServletResponse response, Lease lease, Duration connectTimeout,
-      Duration idleTimeout, ClientConnector connector) throws IOException {
+      Duration idleTimeout, ClientConnector connector, dev.balancer.core.Scheduler clock) throws IOException {
     // a channel, used blocking for the handshake and then handed to the connector's selector
     SocketChannel channel = SocketChannel.open();
     Socket socket = channel.socket();
@@ -118,8 +118,8 @@ public final class Tunnel {
       ServletContextRequest core = ServletContextRequest.getServletContextRequest(request);
       EndPoint endPoint = core.getConnectionMetaData().getConnection().getEndPoint();
       Executor executor = core.getComponents().getExecutor();
-      endPoint.setIdleTimeout(idleTimeout.toMillis());
-      Pipe pipe = new Pipe(endPoint, executor, channel, connector, lease, idleTimeout);
+      endPoint.setIdleTimeout(0); // the pipe times both ways on lb-core's clock
+      Pipe pipe = new Pipe(endPoint, executor, channel, connector, lease, idleTimeout, clock);
       request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, pipe);
       // the pipe takes over when Jetty has written the 101 and switches the connection; when the
       // exchange fails instead (the client gone, the 101 not written), nothing ever opens it: its
@@ -283,23 +283,46 @@ public final class Tunnel {
     private final AtomicBoolean clientDone = new AtomicBoolean();
     private final AtomicBoolean serverDone = new AtomicBoolean();
     /** The last time bytes went either way: the tunnel times out only when both ways are silent. */
-    private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+    private final AtomicLong lastActivity;
     private final long idleMillis;
+    private final dev.balancer.core.Scheduler clock;
     /** Bytes the client sent right after its request head, for the server first. */
     private ByteBuffer early;
     private volatile ServerSide server;
 
     Pipe(EndPoint endPoint, Executor executor, SocketChannel channel, ClientConnector connector, Lease lease,
-        Duration idle) {
+        Duration idle, dev.balancer.core.Scheduler clock) {
       super(endPoint, executor);
       this.channel = channel;
       this.connector = connector;
       this.lease = lease;
       this.idleMillis = idle.toMillis();
+      this.clock = clock;
+      this.lastActivity = new AtomicLong(clock.nanoTime());
     }
 
-    private boolean idle() {
-      return System.nanoTime() - lastActivity.get() >= idleMillis * 1_000_000L;
+    void active() {
+      lastActivity.set(clock.nanoTime());
+    }
+
+    /**
+     * {@code timeout tunnel} (else {@code timeout client}/{@code server}), on lb-core's clock: the
+     * tunnel closes when neither way moved a byte for that long. One check at a time, again at the
+     * time left.
+     */
+    private void checkLater(long millis) {
+      if (idleMillis > 0 && !closed.get()) {
+        clock.schedule(Duration.ofMillis(Math.max(1, millis)), this::check);
+      }
+    }
+
+    private void check() {
+      long idle = (clock.nanoTime() - lastActivity.get()) / 1_000_000;
+      if (idle >= idleMillis) {
+        close("timeout tunnel");
+      } else {
+        checkLater(idleMillis - idle);
+      }
     }
 
     @Override
@@ -313,6 +336,8 @@ public final class Tunnel {
     @Override
     public void onOpen() {
       super.onOpen();
+      active();
+      checkLater(idleMillis);
       Map<String, Object> context = new HashMap<>();
       context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
       context.put(ClientConnectionFactory.CONTEXT_KEY, (ClientConnectionFactory) (ep, ctx) -> new ServerSide(ep, this));
@@ -360,7 +385,7 @@ public final class Tunnel {
         } else if (n == 0) {
           fillInterested();
         } else {
-          lastActivity.set(System.nanoTime());
+          active();
           server.getEndPoint().write(Callback.from(this::fillInterested,
               x -> close("client to server: " + x.getMessage())), fromClient);
         }
@@ -369,18 +394,6 @@ public final class Tunnel {
       }
     }
 
-    @Override
-    protected boolean onReadTimeout(TimeoutException timeout) {
-      if (!idle()) {
-        // the other way was busy: keep the tunnel. The timeout used up our read interest, and
-        // Jetty does not renew it when we keep the connection: without this, the next bytes
-        // would never be read.
-        fillInterested();
-        return false;
-      }
-      close("timeout tunnel");
-      return true;
-    }
 
     /**
      * One way ended ({@code done}): its receiver's sending side is shut, as HAProxy passes a
@@ -432,7 +445,7 @@ public final class Tunnel {
     ServerSide(EndPoint endPoint, Pipe pipe) {
       super(endPoint, pipe.connector.getExecutor());
       this.pipe = pipe;
-      endPoint.setIdleTimeout(pipe.idleMillis);
+      endPoint.setIdleTimeout(0); // the pipe times both ways
     }
 
     @Override
@@ -451,7 +464,7 @@ public final class Tunnel {
         } else if (n == 0) {
           fillInterested();
         } else {
-          pipe.lastActivity.set(System.nanoTime());
+          pipe.active();
           pipe.getEndPoint().write(Callback.from(this::fillInterested,
               x -> pipe.close("server to client: " + x.getMessage())), fromServer);
         }
@@ -460,15 +473,6 @@ public final class Tunnel {
       }
     }
 
-    @Override
-    protected boolean onReadTimeout(TimeoutException timeout) {
-      if (!pipe.idle()) {
-        fillInterested();
-        return false;
-      }
-      pipe.close("timeout tunnel");
-      return true;
-    }
 
     @Override
     public void onClose(Throwable cause) {
