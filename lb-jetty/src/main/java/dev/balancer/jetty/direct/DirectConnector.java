@@ -45,6 +45,17 @@ public final class DirectConnector extends ServerConnector {
     this.proxy = proxy;
   }
 
+  /**
+   * As the servlet path's listener: the connections the direct path handed to Jetty's HTTP/1
+   * (an upgrade, a stats page) close at once too when idle (DirectProxy closes its own).
+   */
+  @Override
+  public java.util.concurrent.CompletableFuture<Void> shutdown() {
+    java.util.concurrent.CompletableFuture<Void> done = super.shutdown();
+    dev.balancer.jetty.listen.RequestTimeoutConnectionFactory.closeIdle(this);
+    return done;
+  }
+
   @Override
   protected void doStop() throws Exception {
     super.doStop();

@@ -90,19 +90,23 @@ public final class RequestTimeoutConnectionFactory extends HttpConnectionFactory
    * request waiting for its server.
    */
   public static ServerConnector servletConnector(Server server, int selectors, RequestTimeoutConnectionFactory http) {
-    ServerConnector c = new ServerConnector(server, -1, selectors, http) {
+    return new ServerConnector(server, -1, selectors, http) {
       @Override
       public CompletableFuture<Void> shutdown() {
         CompletableFuture<Void> done = super.shutdown();
-        for (EndPoint ep : getConnectedEndPoints()) {
-          if (ep.getConnection() instanceof TimedConnection t) {
-            t.closeIfIdle();
-          }
-        }
+        closeIdle(this);
         return done;
       }
     };
-    return c;
+  }
+
+  /** Closes the listener's HTTP connections that wait for a request with nothing read yet (it is shutting down). */
+  public static void closeIdle(ServerConnector connector) {
+    for (EndPoint ep : connector.getConnectedEndPoints()) {
+      if (ep.getConnection() instanceof TimedConnection t) {
+        t.closeIfIdle();
+      }
+    }
   }
 
   public static final class TimedConnection extends HttpConnection implements ClientPhase.Aware {
