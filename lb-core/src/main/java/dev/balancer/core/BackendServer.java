@@ -78,20 +78,12 @@ public final class BackendServer {
     this.config = config;
     this.address = config.address();
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
-    boolean changed = false;
     if (previous == null || previous.disabled() != config.disabled()) {
       this.adminState = config.disabled() ? AdminState.MAINT : AdminState.READY;
       this.drainAnnounced = false;
-      changed = previous != null;
     }
     if (previous == null || previous.weight() != config.weight()) {
       this.weight = config.weight();
-      changed |= previous != null;
-    }
-    if (changed) {
-      // the runtime serving until the reload's swap stops choosing it now (a request between the
-      // two went to a server the file had just disabled)
-      onChange();
     }
   }
 
