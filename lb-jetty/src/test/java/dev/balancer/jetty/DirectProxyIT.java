@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * the same connection; answers of every framing arrive whole; pipelined requests are answered in
  * order; a server closing its idle connections costs no request.
  */
+@org.junit.jupiter.api.parallel.Isolated("times a server under load; alone, as it flaked beside other tests on two cores")
 class DirectProxyIT {
 
   /** What the raw server does with one request: writes an answer; true to keep the connection. */

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A dead backend does not become a failed request when a retry is safe. */
+@org.junit.jupiter.api.parallel.Isolated("times a server under load; alone, as it flaked beside other tests on two cores")
 class RetryIT {
 
   private WebApp live;

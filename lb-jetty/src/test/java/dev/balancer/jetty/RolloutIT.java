@@ -109,10 +109,14 @@ class RolloutIT {
       await().atMost(Duration.ofSeconds(5)).until(() -> traffic.countBy(TrafficLoop.Outcome::servedBy).keySet()
           .containsAll(List.of("webapp1", "webapp2")));
 
+      long reloads = lb.reloader().succeeded();
       rewrite(config("disabled", ""));
+      // from the end of the reload (its swap), not from when the server's state shows MAINT: the
+      // state is set while the new configuration is built, a moment before it serves
       await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
-          .until(() -> lb.server().balancer().server("app", "webapp1").orElseThrow().adminState() == AdminState.MAINT);
+          .until(() -> lb.reloader().succeeded() > reloads);
       long appliedAt = System.nanoTime();
+      assertThat(lb.server().balancer().server("app", "webapp1").orElseThrow().adminState()).isEqualTo(AdminState.MAINT);
       await().atMost(Duration.ofSeconds(5)).until(() -> traffic.outcomes().stream()
           .filter(o -> o.startNanos() > appliedAt).count() >= 200);
       traffic.close();
