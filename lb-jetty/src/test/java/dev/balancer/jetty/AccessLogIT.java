@@ -8,7 +8,6 @@ import dev.balancer.config.ConfigLoader;
 import dev.balancer.webapp.WebApp;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /** {@code option httplog}: one line per request in HAProxy's format, over real sockets. */
 class AccessLogIT {
+  /** The port of a server that refuses every connection. */
+  private final java.net.Socket refusing = dev.balancer.jetty.TestSockets.refusing();
+
 
   private WebApp app;
   private BalancerServer lb;
@@ -31,10 +33,7 @@ class AccessLogIT {
   @BeforeEach
   void start() throws Exception {
     app = WebApp.start("127.0.0.1", 0, "webapp1", new PrintStream(OutputStream.nullOutputStream()));
-    int dead;
-    try (ServerSocket s = new ServerSocket(0)) {
-      dead = s.getLocalPort();
-    }
+    int dead = refusing.getLocalPort();
     lb = BalancerServer.start(ConfigLoader.parse("log.cfg", """
         defaults
           mode http
@@ -75,6 +74,7 @@ class AccessLogIT {
   void stop() throws Exception {
     lb.close();
     app.close();
+    refusing.close();
   }
 
   private int get(String frontend, String path, String cookie) throws Exception {

@@ -6,8 +6,7 @@ import dev.balancer.config.ConfigLoader;
 import dev.balancer.webapp.WebApp;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,12 +30,13 @@ class RetryIT {
       lb.close();
     }
     live.close();
+    dead.close();
   }
 
-  private static int deadPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+  private final Socket dead = TestSockets.refusing();
+
+  private int deadPort() {
+    return dead.getLocalPort();
   }
 
   private void start(String extra) throws Exception {

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * in the queue: the retry waits in the queue too, without a thread (it runs on the HTTP client's
  * threads, which must never block), and is served when the slot frees.
  */
+@org.junit.jupiter.api.parallel.Isolated("looks at every thread of the JVM (none may be inside the servlet while a retry waits)")
 class ServletRetryQueueIT {
 
   private ServerSocket server;

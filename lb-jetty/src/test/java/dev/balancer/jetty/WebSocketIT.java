@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
  * WebSocket through the balancer, over real sockets: a real WebSocket echo server (RFC 6455
  * handshake and frames, written here) behind it, the JDK's WebSocket client in front.
  */
+@org.junit.jupiter.api.parallel.Isolated("looks at every thread of the JVM (none may be inside the servlet while an upgrade waits)")
 class WebSocketIT {
 
   private ServerSocket echo;

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cookie), then 100 reloads in a row and a broken file under the same load: not one failed
  * request.
  */
+@org.junit.jupiter.api.parallel.Isolated("counts the JVM's threads, under load")
 class ZeroDowntimeIT {
 
   private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());

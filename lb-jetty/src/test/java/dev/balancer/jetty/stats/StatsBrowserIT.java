@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.balancer.jetty.StandaloneBalancer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +30,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * sees the new state. The screenshot lands in {@code target/stats-page.png} for a person to look at.
  */
 class StatsBrowserIT {
+  /** The port of a server that refuses every connection. */
+  private final java.net.Socket refusing = dev.balancer.jetty.TestSockets.refusing();
+
 
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -58,10 +60,7 @@ class StatsBrowserIT {
       ex.close();
     });
     backend.start();
-    int dead;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      dead = s.getLocalPort();
-    }
+    int dead = refusing.getLocalPort();
     int port = backend.getAddress().getPort();
     Path cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, """
@@ -100,6 +99,7 @@ class StatsBrowserIT {
 
   @AfterEach
   void stop() throws Exception {
+    refusing.close();
     if (browser != null) {
       browser.quit();
     }

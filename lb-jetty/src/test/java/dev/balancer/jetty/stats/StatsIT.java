@@ -7,7 +7,6 @@ import dev.balancer.jetty.StandaloneBalancer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * against a standalone balancer reading a file: what an operator and a script see and can do.
  */
 class StatsIT {
+  /** The port of a server that refuses every connection. */
+  private final java.net.Socket refusing = dev.balancer.jetty.TestSockets.refusing();
+
 
   static final String AUTH = "Basic " + Base64.getEncoder().encodeToString("admin:secret".getBytes(StandardCharsets.UTF_8));
 
@@ -65,9 +67,7 @@ class StatsIT {
       s.start();
       backends.add(s);
     }
-    try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      deadPort = closed.getLocalPort();
-    }
+    deadPort = refusing.getLocalPort();
     cfg = dir.resolve("haproxy.cfg");
     Files.writeString(cfg, config(""));
     lb = StandaloneBalancer.start(List.of(cfg), Duration.ofHours(1));
@@ -78,6 +78,7 @@ class StatsIT {
     release.countDown();
     lb.close();
     backends.forEach(b -> b.stop(0));
+    refusing.close();
   }
 
   String config(String web2Extra) {
