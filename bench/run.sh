@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark harness: Balancer side by side with HAProxy, nginx and stock Jetty, under wrk.
 # Usage: bench/run.sh [--duration S] [--rounds N] [--warmup S] [--only balancer,jetty-stock,...]
+#                     [--shapes default|all|"POST 4 KiB c32,1 MiB c8,..."]
 # Prints a Markdown table at the end and writes it to bench/out/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 for tool in haproxy nginx wrk; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+command -v ab >/dev/null 2>&1 || missing+=(apache2-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

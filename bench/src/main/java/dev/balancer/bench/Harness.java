@@ -31,7 +31,10 @@ import java.util.stream.Collectors;
  * <p>Options (all optional): {@code --duration S} (10), {@code --rounds N} (3), {@code --warmup S}
  * (20, per JVM contender), {@code --out DIR} (bench/out), {@code --only a,b} (contender names),
  * {@code --java-opts "..."} for every JVM contender (by default the container image's: {@code
- * -XX:+UseSerialGC -Xmx256m -XX:-UsePerfData}, the same for stock Jetty as for us).
+ * -XX:+UseSerialGC -Xmx256m -XX:-UsePerfData}, the same for stock Jetty as for us), {@code --shapes
+ * default|all|NAME,...} (the three keep-alive GET shapes; all of them with {@link #WAVE2}; or those
+ * named). Besides the tables: each contender's first proxied answer after exec, and its RSS 30 s
+ * after the load.
  */
 public final class Harness {
 
@@ -39,12 +42,67 @@ public final class Harness {
   private static final int BACKEND2 = 18082;
   private static final long CLK_TCK = 100;
 
-  record Scenario(String name, String path, int connections) {}
+  /** The load tool of a shape: wrk (HTTP/1.1, optionally with a Lua script) or ab (HTTP/1.0). */
+  enum Tool { WRK, AB, AB_KEEPALIVE }
 
+  /**
+   * One traffic shape: a name, the path, the connections, the tool, and for wrk the Lua script (in
+   * {@link #LUA}) that shapes the requests, or null for plain keep-alive GETs.
+   */
+  record Scenario(String name, String path, int connections, Tool tool, String script) {
+    Scenario(String name, String path, int connections) {
+      this(name, path, connections, Tool.WRK, null);
+    }
+  }
+
+  /** The first three: keep-alive GETs, the shapes every run measures (and the warm-up's). */
   static final List<Scenario> SCENARIOS = List.of(
       new Scenario("1 KiB c32", "/1k.html", 32),
       new Scenario("1 KiB c128", "/1k.html", 128),
       new Scenario("64 KiB c32", "/64k.bin", 32));
+
+  /**
+   * The shapes real clients send besides keep-alive GETs (issue 27's list): HTTP/1.0 with and
+   * without keep-alive (ab), a new connection per request, POST bodies (Content-Length and
+   * chunked, 4 KiB to 1 MiB), pipelining, large answers, many connections.
+   */
+  static final List<Scenario> WAVE2 = List.of(
+      new Scenario("HTTP/1.0 keep-alive c32", "/1k.html", 32, Tool.AB_KEEPALIVE, null),
+      new Scenario("HTTP/1.0 close c32", "/1k.html", 32, Tool.AB, null),
+      new Scenario("Connection: close c32", "/1k.html", 32, Tool.WRK, "close"),
+      new Scenario("POST 4 KiB c32", "/post", 32, Tool.WRK, "post4k"),
+      new Scenario("POST 4 KiB chunked c32", "/post", 32, Tool.WRK, "chunked4k"),
+      new Scenario("POST 64 KiB c32", "/post", 32, Tool.WRK, "post64k"),
+      new Scenario("POST 1 MiB c8", "/post", 8, Tool.WRK, "post1m"),
+      new Scenario("pipelined x16 c32", "/1k.html", 32, Tool.WRK, "pipeline16"),
+      new Scenario("1 MiB c8", "/1m.bin", 8),
+      new Scenario("1 KiB c1000", "/1k.html", 1000));
+
+  /** The wrk scripts of {@link #WAVE2}, written into the output directory. */
+  static final Map<String, String> LUA = Map.of(
+      "close", "wrk.headers[\"Connection\"] = \"close\"\n",
+      "post4k", post(4 * 1024),
+      "post64k", post(64 * 1024),
+      "post1m", post(1024 * 1024),
+      "chunked4k", """
+          local body = string.rep("p", 4096)
+          local raw = "POST /post HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/octet-stream\\r\\n"
+            .. "Transfer-Encoding: chunked\\r\\n\\r\\n" .. string.format("%x", #body) .. "\\r\\n" .. body .. "\\r\\n0\\r\\n\\r\\n"
+          request = function() return raw end
+          """,
+      "pipeline16", """
+          init = function(args)
+            local r = {}
+            for i = 1, 16 do r[i] = wrk.format(nil, "/1k.html") end
+            req = table.concat(r)
+          end
+          request = function() return req end
+          """);
+
+  private static String post(int bytes) {
+    return "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n"
+        + "wrk.body = string.rep(\"p\", " + bytes + ")\n";
+  }
 
   /** One wrk run. */
   record Run(double rps, double p50ms, double p99ms, long requests, long errors, double cpuUsPerReq) {}
@@ -57,6 +115,9 @@ public final class Harness {
     Process process;
     final Map<String, List<Run>> runs = new LinkedHashMap<>();
     long peakRssKb;
+    long afterRssKb;
+    /** From exec to the first proxied 200, in ms (-1: not measured). */
+    long firstAnswerMs = -1;
 
     Contender(String name, int port, boolean jvm) {
       this.name = name;
@@ -82,6 +143,8 @@ public final class Harness {
   private final int warmup;
   private final List<String> only;
   private final String javaOpts;
+  /** The shapes measured after the first three, chosen with {@code --shapes}. */
+  private final List<Scenario> shapes;
   private final List<Process> started = new ArrayList<>();
   private final StringBuilder notes = new StringBuilder();
 
@@ -93,6 +156,26 @@ public final class Harness {
     this.warmup = Integer.parseInt(opts.getOrDefault("warmup", "20"));
     this.only = opts.containsKey("only") ? Arrays.asList(opts.get("only").split(",")) : List.of();
     this.javaOpts = opts.getOrDefault("java-opts", "-XX:+UseSerialGC -Xmx256m -XX:-UsePerfData");
+    this.shapes = shapes(opts.getOrDefault("shapes", "default"));
+  }
+
+  /** {@code default}: the three keep-alive GET shapes; {@code all}: those and {@link #WAVE2}; else names from both, comma-separated. */
+  static List<Scenario> shapes(String option) {
+    List<Scenario> every = new ArrayList<>(SCENARIOS);
+    every.addAll(WAVE2);
+    if (option.equals("default")) {
+      return SCENARIOS;
+    }
+    if (option.equals("all")) {
+      return every;
+    }
+    List<Scenario> chosen = new ArrayList<>();
+    for (String name : option.split(",")) {
+      chosen.add(every.stream().filter(s -> s.name.equals(name.trim())).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("no shape '" + name + "'; shapes: "
+              + every.stream().map(Scenario::name).collect(Collectors.joining(", ")))));
+    }
+    return chosen;
   }
 
   public static void main(String[] args) throws Exception {
@@ -115,6 +198,12 @@ public final class Harness {
     byte[] big = new byte[64 * 1024];
     Arrays.fill(big, (byte) 'y');
     Files.write(out.resolve("www/64k.bin"), big);
+    byte[] huge = new byte[1024 * 1024];
+    Arrays.fill(huge, (byte) 'z');
+    Files.write(out.resolve("www/1m.bin"), huge);
+    for (Map.Entry<String, String> e : LUA.entrySet()) {
+      Files.writeString(out.resolve(e.getKey() + ".lua"), e.getValue());
+    }
 
     startNginxBackend(BACKEND1);
     startNginxBackend(BACKEND2);
@@ -152,8 +241,16 @@ public final class Harness {
         if (c.jvm) {
           Thread t = new Thread(() -> {
             try {
-              wrk(c, SCENARIOS.get(0), warmup / 2);
-              wrk(c, SCENARIOS.get(1), warmup - warmup / 2);
+              if (shapes == SCENARIOS) {
+                wrk(c, SCENARIOS.get(0), warmup / 2);
+                wrk(c, SCENARIOS.get(1), warmup - warmup / 2);
+              } else {
+                // every shape measured gets its share: a shape's own code (HTTP/1.0, chunked
+                // bodies...) must be compiled before it is measured too
+                for (Scenario s : shapes) {
+                  wrk(c, s, Math.max(2, warmup / shapes.size()));
+                }
+              }
             } catch (Exception e) {
               throw new IllegalStateException(e);
             }
@@ -167,7 +264,7 @@ public final class Harness {
       }
     }
     for (int r = 1; r <= rounds; r++) {
-      for (Scenario s : SCENARIOS) {
+      for (Scenario s : shapes) {
         for (Contender c : contenders) {
           System.err.printf("round %d/%d  %-11s %-18s", r, rounds, s.name, c.name);
           Run run = wrk(c, s, duration);
@@ -178,6 +275,11 @@ public final class Harness {
     }
     for (Contender c : contenders) {
       c.peakRssKb = c.pids().stream().mapToLong(Harness::peakRssKb).sum();
+    }
+    // what each keeps once the load is gone: 30 s after the last run
+    Thread.sleep(30_000);
+    for (Contender c : contenders) {
+      c.afterRssKb = c.pids().stream().mapToLong(Harness::rssKb).sum();
     }
     String table = table(contenders, firstTen);
     Files.writeString(out.resolve("results.md"), table);
@@ -229,6 +331,29 @@ public final class Harness {
       default -> throw new IllegalArgumentException(c.name);
     }
     waitForPort(c.port, Duration.ofSeconds(30), c.process);
+    c.firstAnswerMs = firstAnswer(c, Duration.ofSeconds(30));
+  }
+
+  /** Milliseconds from the contender's exec to its first 200 for GET /1k.html, asked every 10 ms. */
+  private long firstAnswer(Contender c, Duration limit) throws Exception {
+    long start = c.process.info().startInstant().map(i -> i.toEpochMilli()).orElse(System.currentTimeMillis());
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", c.port), 500);
+        s.setSoTimeout(2000);
+        s.getOutputStream().write("GET /1k.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        byte[] head = s.getInputStream().readNBytes(12);
+        if (new String(head, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200")) {
+          return System.currentTimeMillis() - start;
+        }
+      } catch (IOException e) {
+        // not yet
+      }
+      Thread.sleep(10);
+    }
+    return -1;
   }
 
   private List<String> java() {
@@ -274,9 +399,12 @@ public final class Harness {
         http {
             access_log off;
             keepalive_requests 1000000;
+            client_max_body_size 8m;
             server {
                 listen 127.0.0.1:%d;
                 root %s;
+                # the POST shapes' target: the body is read and dropped, a short answer
+                location = /post { return 200 "ok\\n"; }
             }
         }
         """.formatted(port, out.resolve("www")));
@@ -376,12 +504,32 @@ public final class Harness {
   private Run wrk(Contender c, Scenario s, int seconds) throws Exception {
     List<Long> pids = c.pids();
     long cpuBefore = pids.stream().mapToLong(Harness::cpuTicks).sum();
-    Process p = new ProcessBuilder("wrk", "-t1", "-c" + s.connections, "-d" + seconds + "s", "--latency",
-        "http://127.0.0.1:" + c.port + s.path).redirectErrorStream(true).start();
+    String url = "http://127.0.0.1:" + c.port + s.path;
+    List<String> cmd = new ArrayList<>();
+    switch (s.tool) {
+      case WRK -> {
+        cmd.addAll(List.of("wrk", "-t1", "-c" + s.connections, "-d" + seconds + "s", "--latency"));
+        if (s.script != null) {
+          cmd.addAll(List.of("-s", out.resolve(s.script + ".lua").toString()));
+        }
+        cmd.add(url);
+      }
+      // ab sends HTTP/1.0; -n after -t, else -t caps it at 50,000 requests
+      case AB, AB_KEEPALIVE -> {
+        cmd.addAll(List.of("ab", "-q", "-r", "-c", String.valueOf(s.connections), "-t", String.valueOf(seconds),
+            "-n", "100000000"));
+        if (s.tool == Tool.AB_KEEPALIVE) {
+          cmd.add("-k");
+        }
+        cmd.add(url);
+      }
+    }
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
     long cpuAfter = pids.stream().mapToLong(Harness::cpuTicks).sum();
-    Run run = parseWrk(text, (cpuAfter - cpuBefore) * 1_000_000.0 / CLK_TCK);
+    double cpuMicros = (cpuAfter - cpuBefore) * 1_000_000.0 / CLK_TCK;
+    Run run = s.tool == Tool.WRK ? parseWrk(text, cpuMicros) : parseAb(text, cpuMicros);
     if (run.requests == 0) {
       notes.append("- ").append(c.name).append(" ").append(s.name).append(": wrk said: ")
           .append(text.replace('\n', ' ')).append('\n');
@@ -402,6 +550,17 @@ public final class Harness {
       }
     }
     errors += (long) number(text, "Non-2xx or 3xx responses: (\\d+)");
+    double cpu = requests == 0 ? Double.NaN : cpuMicros / requests;
+    return new Run(rps, p50, p99, requests, errors, cpu);
+  }
+
+  /** ab's report: its percentiles are whole milliseconds. */
+  static Run parseAb(String text, double cpuMicros) {
+    double rps = number(text, "Requests per second:\\s+([\\d.]+)");
+    long requests = (long) number(text, "Complete requests:\\s+(\\d+)");
+    double p50 = number(text, "\\n\\s+50%\\s+(\\d+)");
+    double p99 = number(text, "\\n\\s+99%\\s+(\\d+)");
+    long errors = (long) number(text, "Failed requests:\\s+(\\d+)") + (long) number(text, "Non-2xx responses:\\s+(\\d+)");
     double cpu = requests == 0 ? Double.NaN : cpuMicros / requests;
     return new Run(rps, p50, p99, requests, errors, cpu);
   }
@@ -437,9 +596,18 @@ public final class Harness {
 
   /** VmHWM (peak resident set) of a process, in KiB. */
   static long peakRssKb(long pid) {
+    return status(pid, "VmHWM:");
+  }
+
+  /** VmRSS (resident set now) of a process, in KiB. */
+  static long rssKb(long pid) {
+    return status(pid, "VmRSS:");
+  }
+
+  private static long status(long pid, String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-        if (line.startsWith("VmHWM:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("\\D+", ""));
         }
       }
@@ -456,11 +624,12 @@ public final class Harness {
     Contender haproxy = contenders.stream().filter(c -> c.name.equals("haproxy-nbthread2")).findFirst().orElse(null);
     StringBuilder b = new StringBuilder();
     b.append("Run of ").append(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")))
-        .append(" on ").append(machine()).append("; wrk -t1, keep-alive, ").append(duration)
+        .append(" on ").append(machine()).append("; wrk -t1 (keep-alive unless the shape says otherwise), ab for HTTP/1.0, ").append(duration)
         .append(" s per run, ").append(rounds).append(" rounds interleaved, medians; JVM contenders ")
         .append(javaOpts).append(", warmed up ").append(warmup).append(" s.\n\n");
-    for (Scenario s : SCENARIOS) {
-      b.append("### ").append(s.name).append(" (").append(s.path).append(")\n\n");
+    for (Scenario s : shapes) {
+      b.append("### ").append(s.name).append(" (").append(s.path).append(s.tool == Tool.WRK ? "" : ", ab")
+          .append(s.script == null ? "" : ", " + s.script + ".lua").append(")\n\n");
       b.append("| contender | req/s | × direct | × HAProxy nbthread 2 | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MB |\n");
       b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (Contender c : contenders) {
@@ -486,6 +655,11 @@ public final class Harness {
           .collect(Collectors.joining(", ")));
       b.append(".\n");
     }
+    b.append("\nFirst proxied answer after exec (ms): ").append(contenders.stream().filter(c -> c.process != null)
+        .map(c -> c.name + " " + c.firstAnswerMs).collect(Collectors.joining(", "))).append(".\n");
+    b.append("RSS 30 s after the load (MB; peak in the tables): ").append(contenders.stream()
+        .filter(c -> c.process != null).map(c -> c.name + " " + c.afterRssKb / 1024).collect(Collectors.joining(", ")))
+        .append(".\n");
     if (notes.length() > 0) {
       b.append("\nNotes:\n").append(notes);
     }
