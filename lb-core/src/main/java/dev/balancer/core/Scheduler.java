@@ -1,8 +1,7 @@
 package dev.balancer.core;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -32,13 +31,17 @@ public interface Scheduler {
   final class SystemScheduler implements Scheduler {
     static final SystemScheduler INSTANCE = new SystemScheduler();
 
-    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "balancer-timer");
       t.setDaemon(true);
       return t;
     });
 
-    private SystemScheduler() {}
+    private SystemScheduler() {
+      // a cancelled task leaves the queue at once: a timeout cancelled when its request ends must
+      // not hold the request until its time comes (at thousands of requests a second, the heap)
+      executor.setRemoveOnCancelPolicy(true);
+    }
 
     @Override
     public Runnable schedule(Duration delay, Runnable task) {

@@ -77,6 +77,7 @@ public class BalancerServlet extends AsyncProxyServlet {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BalancerServlet.class);
 
   private final transient Balancer balancer;
+  private final transient ServerIdleSweep serverIdleSweep;
   /** Begins a request's exchange: on its frontend's rules, or on a backend the servlet names. */
   private final transient Function<HttpServletRequest, Exchange> begin;
   private final transient dev.balancer.jetty.stats.StatsService stats;
@@ -84,6 +85,7 @@ public class BalancerServlet extends AsyncProxyServlet {
 
   private BalancerServlet(Balancer balancer, Function<HttpServletRequest, Exchange> begin) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
+    this.serverIdleSweep = new ServerIdleSweep(balancer.scheduler());
     this.begin = begin;
     this.stats = new dev.balancer.jetty.stats.StatsService(balancer);
     this.metrics = new dev.balancer.jetty.metrics.BalancerMetrics(balancer);
@@ -668,18 +670,15 @@ public class BalancerServlet extends AsyncProxyServlet {
     Exchange x = exchangeOf(clientRequest);
     Lease lease = x.lease();
     if (lease != null) {
-      // 'timeout server' on lb-core's clock (ServerIdle), not the HTTP client's idle timeout; none
-      // when the file sets none, as HAProxy and the direct path (Jetty would default to 30 s)
-      proxyRequest.idleTimeout(0, TimeUnit.MILLISECONDS);
+      // 'timeout server' on lb-core's clock (ServerIdle, checked by the servlet's one sweep); the
+      // HTTP client's own idle timeout (30 s, Jetty's proxy default) stays as the cap when the
+      // file sets none
       lease.server().timeouts().server().ifPresent(t -> {
-        ServerIdle idle = new ServerIdle(balancer.scheduler(), proxyRequest, t.toMillis());
+        ServerIdle idle = new ServerIdle(balancer.scheduler(), proxyRequest, t.toMillis(), serverIdleSweep);
         clientRequest.setAttribute(SERVER_IDLE, idle);
-        proxyRequest.onRequestContent((r, content) -> idle.active())
-            .onRequestSuccess(r -> idle.active())
-            .onResponseBegin(r -> idle.active())
-            .onResponseHeaders(r -> idle.active())
-            .onComplete(r -> idle.done());
-        idle.checkLater(t.toMillis());
+        // one listener for the request's events, one for the answer's (each add costs a wrapper)
+        proxyRequest.listener(idle).onResponseHeaders(idle).onComplete(idle);
+        serverIdleSweep.add(idle);
       });
       lease.server().timeouts().connect().ifPresent(t -> proxyRequest.tag(new ConnectTimeout(t.toMillis())));
       // on-marked-down shutdown-sessions: the balancer may cut this request short
@@ -742,23 +741,45 @@ public class BalancerServlet extends AsyncProxyServlet {
   /**
    * {@code timeout server} of one proxied request, on lb-core's clock: no byte to or from the server
    * for that long aborts the request with a {@link java.util.concurrent.TimeoutException} (a 504
-   * when no answer came yet), as the direct path's server connections do. One check at a time,
-   * again at the time left; a piece of the answer waiting for a slow client is not the server's
-   * fault ({@code timeout client} covers that).
+   * when no answer came yet), as the direct path's server connections do. A piece of the answer
+   * waiting for a slow client is not the server's fault ({@code timeout client} covers that).
+   * Checked by the servlet's one {@link ServerIdleSweep}, never a timer per request.
    */
-  static final class ServerIdle {
-    private final dev.balancer.core.Scheduler clock;
+  static final class ServerIdle implements Request.Listener, org.eclipse.jetty.client.Response.HeadersListener,
+      org.eclipse.jetty.client.Response.CompleteListener {
     private final Request request;
-    private final long limitMillis;
+    private final long limitNanos;
     private volatile long activeNanos;
     private volatile boolean writing;
-    private volatile boolean done;
+    private final dev.balancer.core.Scheduler clock;
+    private final ServerIdleSweep sweep;
 
-    ServerIdle(dev.balancer.core.Scheduler clock, Request request, long limitMillis) {
+    ServerIdle(dev.balancer.core.Scheduler clock, Request request, long limitMillis, ServerIdleSweep sweep) {
       this.clock = clock;
       this.request = request;
-      this.limitMillis = limitMillis;
+      this.limitNanos = limitMillis * 1_000_000L;
       this.activeNanos = clock.nanoTime();
+      this.sweep = sweep;
+    }
+
+    @Override
+    public void onContent(Request r, java.nio.ByteBuffer content) {
+      active();
+    }
+
+    @Override
+    public void onSuccess(Request r) {
+      active();
+    }
+
+    @Override
+    public void onHeaders(org.eclipse.jetty.client.Response r) {
+      active();
+    }
+
+    @Override
+    public void onComplete(org.eclipse.jetty.client.Result result) {
+      sweep.remove(this);
     }
 
     void active() {
@@ -770,28 +791,69 @@ public class BalancerServlet extends AsyncProxyServlet {
       writing = value;
     }
 
-    void done() {
-      done = true;
+    /** When it times out if nothing moves meanwhile. */
+    long deadline() {
+      return activeNanos + limitNanos;
+    }
+  }
+
+  /**
+   * Every request's {@link ServerIdle} of one servlet, checked by one task on the clock, scheduled
+   * for the earliest deadline: a request adds and removes itself (no timer per request; with
+   * thousands a second, each timer held its request on the heap until its time came).
+   */
+  static final class ServerIdleSweep {
+    private final dev.balancer.core.Scheduler clock;
+    private final java.util.Set<ServerIdle> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** When the pending sweep runs (clock nanos), Long.MAX_VALUE when none is pending. */
+    private long dueNanos = Long.MAX_VALUE;
+
+    ServerIdleSweep(dev.balancer.core.Scheduler clock) {
+      this.clock = clock;
     }
 
-    void checkLater(long millis) {
-      clock.schedule(java.time.Duration.ofMillis(Math.max(1, millis)), this::check);
+    void add(ServerIdle idle) {
+      active.add(idle);
+      scheduleBy(idle.deadline());
     }
 
-    private void check() {
-      if (done) {
-        return;
+    void remove(ServerIdle idle) {
+      active.remove(idle);
+    }
+
+    private void scheduleBy(long deadline) {
+      synchronized (this) {
+        if (deadline >= dueNanos) {
+          return; // a sweep runs before it is due
+        }
+        dueNanos = deadline;
       }
-      long idleMillis = (clock.nanoTime() - activeNanos) / 1_000_000;
-      if (idleMillis < limitMillis) {
-        checkLater(limitMillis - idleMillis);
-      } else if (writing) {
-        checkLater(limitMillis);
-      } else {
-        request.abort(new java.util.concurrent.TimeoutException("timeout server"));
+      clock.schedule(java.time.Duration.ofNanos(Math.max(1_000_000L, deadline - clock.nanoTime())), this::sweep);
+    }
+
+    private void sweep() {
+      synchronized (this) {
+        dueNanos = Long.MAX_VALUE;
+      }
+      long now = clock.nanoTime();
+      long next = Long.MAX_VALUE;
+      for (ServerIdle idle : active) {
+        long deadline = idle.deadline();
+        if (deadline > now) {
+          next = Math.min(next, deadline);
+        } else if (idle.writing) {
+          next = Math.min(next, now + idle.limitNanos); // the client's turn, not the server's
+        } else {
+          active.remove(idle);
+          idle.request.abort(new java.util.concurrent.TimeoutException("timeout server"));
+        }
+      }
+      if (next != Long.MAX_VALUE) {
+        scheduleBy(next);
       }
     }
   }
+
 
   @Override
   protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {

@@ -60,6 +60,7 @@ public final class ServerLink extends AbstractConnection {
   private volatile long serverTimeoutMillis;
   /** Whether a check of {@code timeout server} is scheduled (one at a time, not one per request). */
   private final AtomicBoolean checking = new AtomicBoolean();
+  private volatile Runnable cancelCheck = () -> { };
   private boolean head = true;
   private int scanned;
   private boolean anyByte;
@@ -232,7 +233,7 @@ public final class ServerLink extends AbstractConnection {
 
   private void checkLater(long millis) {
     if (millis > 0 && checking.compareAndSet(false, true)) {
-      proxy.balancer.scheduler().schedule(java.time.Duration.ofMillis(millis), this::checkServerTimeout);
+      cancelCheck = proxy.balancer.scheduler().schedule(java.time.Duration.ofMillis(millis), this::checkServerTimeout);
     }
   }
 
@@ -522,6 +523,7 @@ public final class ServerLink extends AbstractConnection {
   @Override
   public void onClose(Throwable cause) {
     super.onClose(cause);
+    cancelCheck.run();
     lane.forget(this);
     if (buf != null) {
       lane.serverBuffers.drop();

@@ -286,6 +286,7 @@ public final class Tunnel {
     private final AtomicLong lastActivity;
     private final long idleMillis;
     private final dev.balancer.core.Scheduler clock;
+    private volatile Runnable cancelCheck = () -> { };
     /** Bytes the client sent right after its request head, for the server first. */
     private ByteBuffer early;
     private volatile ServerSide server;
@@ -312,7 +313,7 @@ public final class Tunnel {
      */
     private void checkLater(long millis) {
       if (idleMillis > 0 && !closed.get()) {
-        clock.schedule(Duration.ofMillis(Math.max(1, millis)), this::check);
+        cancelCheck = clock.schedule(Duration.ofMillis(Math.max(1, millis)), this::check);
       }
     }
 
@@ -414,6 +415,7 @@ public final class Tunnel {
 
     private void close(String why) {
       if (closed.compareAndSet(false, true)) {
+        cancelCheck.run();
         LOG.debug("tunnel to {}/{} closed: {}", lease.server().backend(), lease.server().name(), why);
         ServerSide s = server;
         if (s != null) {
