@@ -23,10 +23,20 @@ public final class Haproxy {
     dev.balancer.testkit.Tools.requireHaproxy();
   }
 
+  /**
+   * Ports handed out in this JVM: never twice. HAProxy binds with SO_REUSEPORT, so two of them
+   * given the same port would both listen and share its connections (a parallel class's haproxy
+   * answered CookieDifferentialIT's requests once).
+   */
+  private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** A free port below the ephemeral range. */
   public static int freePort() {
     for (int attempt = 0; attempt < 100; attempt++) {
       int p = 20000 + ThreadLocalRandom.current().nextInt(12000);
+      if (!GIVEN.add(p)) {
+        continue; // another test of this JVM (IT classes run two at a time) has it, or will bind it
+      }
       try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
         return p;
       } catch (IOException taken) {
