@@ -258,6 +258,10 @@ final class ServerParser {
       i += arity;
     }
     o.settings = b.build();
+    if (o.settings.ssl() && !where.startsWith("'default-server")) {
+      // ignoring it would send plain HTTP to a TLS port: every request would fail
+      throw new Bad(where + "option 'ssl' is not supported yet: Balancer connects to servers in plain HTTP only");
+    }
     return o;
   }
 
