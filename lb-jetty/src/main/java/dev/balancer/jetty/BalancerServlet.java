@@ -178,7 +178,7 @@ public class BalancerServlet extends AsyncProxyServlet {
 
     // a destination per server and connect timeout: one a reload left behind goes once idle
     // (set before the client starts)
-    client.setDestinationIdleTimeout(java.util.concurrent.TimeUnit.MINUTES.toMillis(5));
+    client.setDestinationIdleTimeout(TimeUnit.MINUTES.toMillis(5));
     return client;
   }
 

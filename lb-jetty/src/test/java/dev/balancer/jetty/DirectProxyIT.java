@@ -198,36 +198,6 @@ class DirectProxyIT {
     assertThat(connections.get()).as("server connections").isEqualTo(1);
   }
 
-  /** Runs {@code test} with the port of a listener whose accept queue is full: connecting there hangs. */
-  private static void withHangingPort(IoConsumer<Integer> test) throws Exception {
-    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      List<Socket> queued = new java.util.ArrayList<>();
-      try {
-        // fill its accept queue: the kernel then drops new handshakes to it, and a connect hangs
-        while (true) {
-          Socket q = new Socket();
-          try {
-            q.connect(full.getLocalSocketAddress(), 300);
-            queued.add(q);
-          } catch (java.net.SocketTimeoutException hanging) {
-            q.close();
-            break;
-          }
-          assertThat(queued).as("connections the kernel queued").hasSizeLessThan(50);
-        }
-        test.accept(full.getLocalPort());
-      } finally {
-        for (Socket q : queued) {
-          q.close();
-        }
-      }
-    }
-  }
-
-  interface IoConsumer<T> {
-    void accept(T t) throws Exception;
-  }
-
   /** Two backends with the same server address and their own {@code timeout connect}: 300 ms and 60 s. */
   private static Config impatientAndPatient(int port) {
     return ConfigLoader.parse("direct.cfg", """
@@ -267,7 +237,7 @@ class DirectProxyIT {
 
   @Test
   void aServerThatNeverCompletesTheHandshakeIsGivenUpAtItsBackendsTimeoutConnect() throws Exception {
-    withHangingPort(port -> {
+    TestSockets.withHangingPort(port -> {
       givenUpAtTheShortTimeout(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(DirectProxy.enabled() ? lb.direct().carried.sum() : 1).isEqualTo(1);
     });
@@ -276,7 +246,7 @@ class DirectProxyIT {
   /** The servlet path (here for an HTTP/1.0 request) gives up at the server's backend's timeout too. */
   @Test
   void theServletPathGivesUpAtTheBackendsOwnTimeoutConnect() throws Exception {
-    withHangingPort(port -> {
+    TestSockets.withHangingPort(port -> {
       givenUpAtTheShortTimeout(port, "GET / HTTP/1.0\r\nHost: a\r\n\r\n");
       assertThat(DirectProxy.enabled() ? lb.direct().carried.sum() : 0).as("requests the direct path carried").isZero();
     });

@@ -13,8 +13,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -107,19 +105,6 @@ class ServerTimeoutsIT {
     await().atMost(Duration.ofSeconds(5)).until(() -> clock.dueIn().contains(in));
   }
 
-  /** Whether the balancer has neither answered nor closed {@code s} (given 200 ms to do so wrongly). */
-  private static boolean stillOpen(Socket s) throws IOException {
-    s.setSoTimeout(200);
-    try {
-      s.getInputStream().read(); // an answer, or the end: not open any more
-      return false;
-    } catch (java.net.SocketTimeoutException nothingYet) {
-      return true;
-    } finally {
-      s.setSoTimeout(10_000);
-    }
-  }
-
   private static String readAll(Socket s) throws IOException {
     return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
   }
@@ -132,7 +117,7 @@ class ServerTimeoutsIT {
       awaitScheduled(Duration.ofSeconds(3));
 
       clock.advance(Duration.ofMillis(2999));
-      assertThat(stillOpen(c)).as("a millisecond before timeout server").isTrue();
+      assertThat(TestSockets.stillOpen(c)).as("a millisecond before timeout server").isTrue();
 
       clock.advance(Duration.ofMillis(1));
       // the servlet path's status line says "Gateway Timeout" (Jetty's reason phrase) and its
@@ -160,7 +145,7 @@ class ServerTimeoutsIT {
       }
       assertThat(got).startsWith("HTTP/1.1 200");
       clock.advance(Duration.ofMillis(2999));
-      assertThat(stillOpen(c)).as("a millisecond before timeout server").isTrue();
+      assertThat(TestSockets.stillOpen(c)).as("a millisecond before timeout server").isTrue();
 
       clock.advance(Duration.ofMillis(1));
       // the answer had begun: the connection is cut (sD), nothing more comes
@@ -171,35 +156,17 @@ class ServerTimeoutsIT {
   @Test
   void timeoutConnectPassesOnTheClock() throws Exception {
     // a port whose accept queue is full: the kernel drops the handshake, the connect hangs
-    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      List<Socket> queued = new ArrayList<>();
-      try {
-        while (true) {
-          Socket q = new Socket();
-          try {
-            q.connect(full.getLocalSocketAddress(), 300);
-            queued.add(q);
-          } catch (java.net.SocketTimeoutException hanging) {
-            q.close();
-            break;
-          }
-          assertThat(queued).as("connections the kernel queued").hasSizeLessThan(50);
-        }
-        start(full.getLocalPort(), "  timeout connect 700ms");
-        try (Socket c = client("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")) {
-          awaitScheduled(Duration.ofMillis(700));
-          clock.advance(Duration.ofMillis(699));
-          assertThat(stillOpen(c)).as("a millisecond before timeout connect").isTrue();
+    TestSockets.withHangingPort(port -> {
+      start(port, "  timeout connect 700ms");
+      try (Socket c = client("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")) {
+        awaitScheduled(Duration.ofMillis(700));
+        clock.advance(Duration.ofMillis(699));
+        assertThat(TestSockets.stillOpen(c)).as("a millisecond before timeout connect").isTrue();
 
-          clock.advance(Duration.ofMillis(1));
-          assertThat(readAll(c)).startsWith("HTTP/1.1 503 Service Unavailable\r\n");
-        }
-      } finally {
-        for (Socket q : queued) {
-          q.close();
-        }
+        clock.advance(Duration.ofMillis(1));
+        assertThat(readAll(c)).startsWith("HTTP/1.1 503 Service Unavailable\r\n");
       }
-    }
+    });
   }
 
   @Test
@@ -217,7 +184,7 @@ class ServerTimeoutsIT {
       awaitScheduled(Duration.ofSeconds(4));
 
       clock.advance(Duration.ofMillis(3999));
-      assertThat(stillOpen(c)).as("a millisecond before timeout tunnel").isTrue();
+      assertThat(TestSockets.stillOpen(c)).as("a millisecond before timeout tunnel").isTrue();
 
       clock.advance(Duration.ofMillis(1));
       assertThat(in.read()).as("the tunnel is closed").isEqualTo(-1);

@@ -94,20 +94,6 @@ class SlowClientsIT {
     await().atMost(Duration.ofSeconds(5)).until(() -> lb.clientPhases("www").contains(phase));
   }
 
-  /** Whether the balancer has neither answered nor closed {@code s} (given 200 ms to do so wrongly). */
-  private static boolean stillOpen(Socket s) throws IOException {
-    int timeout = s.getSoTimeout();
-    s.setSoTimeout(200);
-    try {
-      s.getInputStream().read(); // an answer, or the end: not open any more
-      return false;
-    } catch (java.net.SocketTimeoutException nothingYet) {
-      return true;
-    } finally {
-      s.setSoTimeout(timeout);
-    }
-  }
-
   private static void write(Socket s, String text) throws IOException {
     s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
     s.getOutputStream().flush();
@@ -120,7 +106,7 @@ class SlowClientsIT {
       write(s, "X-Slow: a");
       clock.advance(Duration.ofMillis(999));
       write(s, "b"); // still sending: a slowloris client
-      assertThat(stillOpen(s)).as("before timeout http-request").isTrue();
+      assertThat(TestSockets.stillOpen(s)).as("before timeout http-request").isTrue();
       HttpResponse<String> other = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + lb.port("www") + "/")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(other.statusCode()).as("another client meanwhile").isEqualTo(200);
@@ -164,7 +150,7 @@ class SlowClientsIT {
       awaitPhase(ClientPhase.BETWEEN);
 
       clock.advance(Duration.ofMillis(499));
-      assertThat(stillOpen(s)).as("before timeout http-keep-alive").isTrue();
+      assertThat(TestSockets.stillOpen(s)).as("before timeout http-keep-alive").isTrue();
       clock.advance(Duration.ofMillis(1));
 
       assertThat(s.getInputStream().read()).as("closed, and no 408").isEqualTo(-1);
@@ -177,7 +163,7 @@ class SlowClientsIT {
       write(s, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
       awaitPhase(ClientPhase.BODY);
       clock.advance(Duration.ofMillis(2999));
-      assertThat(stillOpen(s)).as("past http-request and keep-alive, before timeout client").isTrue();
+      assertThat(TestSockets.stillOpen(s)).as("past http-request and keep-alive, before timeout client").isTrue();
       clock.advance(Duration.ofMillis(1));
 
       assertThat(readAll(s)).isEqualTo("");

@@ -42,4 +42,51 @@ public final class TestSockets {
     acceptor.setDaemon(true);
     acceptor.start();
   }
+
+  /** What a test does with a port. */
+  public interface IoConsumer<T> {
+    void accept(T t) throws Exception;
+  }
+
+  /** Runs {@code test} with the port of a listener whose accept queue is full: connecting there hangs. */
+  public static void withHangingPort(IoConsumer<Integer> test) throws Exception {
+    try (ServerSocket full = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      java.util.List<Socket> queued = new java.util.ArrayList<>();
+      try {
+        // fill its accept queue: the kernel then drops new handshakes to it, and a connect hangs
+        while (true) {
+          Socket q = new Socket();
+          try {
+            q.connect(full.getLocalSocketAddress(), 300);
+            queued.add(q);
+          } catch (java.net.SocketTimeoutException hanging) {
+            q.close();
+            break;
+          }
+          if (queued.size() >= 50) {
+            throw new IllegalStateException("the kernel queued " + queued.size() + " connections: no hanging port here");
+          }
+        }
+        test.accept(full.getLocalPort());
+      } finally {
+        for (Socket q : queued) {
+          q.close();
+        }
+      }
+    }
+  }
+
+  /** Whether the peer has neither answered nor closed {@code s} (given 200 ms to do so wrongly). */
+  public static boolean stillOpen(Socket s) throws IOException {
+    int timeout = s.getSoTimeout();
+    s.setSoTimeout(200);
+    try {
+      s.getInputStream().read(); // an answer, or the end: not open any more
+      return false;
+    } catch (java.net.SocketTimeoutException nothingYet) {
+      return true;
+    } finally {
+      s.setSoTimeout(timeout);
+    }
+  }
 }

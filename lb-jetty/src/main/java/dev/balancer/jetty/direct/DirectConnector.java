@@ -139,30 +139,13 @@ public final class DirectConnector extends ServerConnector {
       activeNanos = clock.nanoTime();
     }
 
+    /** Jetty calls it when a fill or a flush moved bytes (our single-buffer flush too). */
     @Override
-    public int fill(ByteBuffer buffer) throws IOException {
-      int n = super.fill(buffer);
-      if (n > 0) {
+    public void notIdle() {
+      if (clock != null) { // null while Jetty's constructor runs
         active();
       }
-      return n;
-    }
-
-    @Override
-    public boolean flush(ByteBuffer... buffers) throws IOException {
-      long before = 0;
-      for (ByteBuffer b : buffers) {
-        before += b.remaining();
-      }
-      boolean all = super.flush(buffers);
-      long after = 0;
-      for (ByteBuffer b : buffers) {
-        after += b.remaining();
-      }
-      if (after != before) {
-        active();
-      }
-      return all;
+      super.notIdle();
     }
 
     /** Times the connection out as Jetty's idle timeout would: its connection decides, a pending read or write fails. */
